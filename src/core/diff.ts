@@ -1,0 +1,72 @@
+/**
+ * Diffs come from one table per resource: for every input, whether a change replaces the
+ * cloud object, updates it in place (and through which API call), or is ignored. The README
+ * shows the same tables; a test checks they agree.
+ */
+import { UNKNOWN } from "./check";
+
+export type FieldPolicy =
+  | { kind: "replace"; why?: string }
+  | { kind: "update"; via: string }
+  | { kind: "ignore"; why?: string };
+
+export type PolicyTable = Readonly<Record<string, FieldPolicy>>;
+
+export interface TableDiff {
+  changes: boolean;
+  replaces: string[];
+  /** In-place changes, each with the call that makes it. */
+  updates: { field: string; via: string }[];
+  deleteBeforeReplace?: boolean;
+}
+
+/** True when a value, or anything inside it, is the engine's "not known until apply" marker. */
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+/** Key-order independent JSON; `undefined` members vanish so absent and undefined are equal. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      : v,
+  );
+}
+
+/**
+ * Compares old outputs with new inputs field by field. `normalize` maps a field's value to
+ * the form in which two equivalent values compare equal (defaults filled in, empty lists
+ * and absent lists alike).
+ */
+export function diffByTable(
+  table: PolicyTable,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  normalize: (field: string, value: unknown) => unknown = (_f, v) => v,
+): TableDiff {
+  const replaces: string[] = [];
+  const updates: { field: string; via: string }[] = [];
+  for (const [field, policy] of Object.entries(table)) {
+    if (policy.kind === "ignore") continue;
+    const before = normalize(field, olds[field]);
+    const after = news[field];
+    const changed = containsUnknown(after) || canonical(before) !== canonical(normalize(field, after));
+    if (!changed) continue;
+    if (policy.kind === "replace") replaces.push(field);
+    else updates.push({ field, via: policy.via });
+  }
+  return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
+}
+
+/** The table as Markdown rows, the form the README uses. */
+export function tableRows(table: PolicyTable): string[] {
+  return Object.entries(table).map(([field, p]) => {
+    const effect =
+      p.kind === "update" ? `update in place (${p.via})` : p.kind === "replace" ? "replace" : "no diff";
+    return `| \`${field}\` | ${effect} |`;
+  });
+}

@@ -1,0 +1,209 @@
+/**
+ * The shared poller. Every resource waiting on the same cloud account in one provider
+ * process registers a waiter here; one timer drives them all, and each tick asks the
+ * cloud about every due id in a single `PollSource.fetch` call (CompShare describes up to
+ * 100 ids per request, PPIO lists or gets with bounded concurrency).
+ *
+ * Cadence: a waiter is first polled after `minIntervalMs`; afterwards its interval is a
+ * tenth of the time since its state last changed, clamped to [min, max]. So a long quiet
+ * wait backs off towards the cap, a state change makes polling fast again, and the lag
+ * between the cloud finishing and us noticing stays small relative to the time waited.
+ */
+import { type GpuCloudError, TerminalStateError, TimeoutError } from "./errors";
+import type { Cloud } from "./errors";
+
+/** `null` means the cloud does not know the id (deleted, or never existed). */
+export type Observed<S> = S | null;
+
+export interface PollSource<S> {
+  /** Current state of each id; ids the cloud does not know map to `null` (or are absent). */
+  fetch(ids: string[]): Promise<Map<string, Observed<S>>>;
+}
+
+export type Verdict = "done" | "pending" | { failed: string };
+
+export interface WaitSpec<S> {
+  cloud: Cloud;
+  id: string;
+  /** e.g. `ppio instance` — the progress line reads `ppio instance 3f9c… pulling (42s)`. */
+  kind: string;
+  /** What we are waiting for, for messages: `running`, `deleted`. */
+  target: string;
+  /** The state word shown in progress lines. */
+  describe(state: Observed<S>): string;
+  until(state: Observed<S>): Verdict;
+  timeoutMs: number;
+  /** The input that sets the deadline, named in the timeout message (`timeouts.create`). */
+  timeoutSetting: string;
+}
+
+export interface PollerOptions {
+  minIntervalMs?: number;
+  maxIntervalMs?: number;
+  /** Progress lines; default: stderr, which Pulumi shows. */
+  log?: (line: string) => void;
+  /** Extra delay to respect while the cloud throttles us. */
+  throttledForMs?: () => number;
+}
+
+export interface PollerStats {
+  ticks: number;
+  idsPolled: number;
+  maxIdsPerTick: number;
+  fetchErrors: number;
+}
+
+interface Waiter<S> {
+  spec: WaitSpec<S>;
+  startedAt: number;
+  lastChangeAt: number;
+  nextDueAt: number;
+  deadline: number;
+  last?: string;
+  lastState?: Observed<S>;
+  resolve(state: Observed<S>): void;
+  reject(error: Error): void;
+}
+
+const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
+const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
+
+export class Poller<S> {
+  private readonly waiters = new Set<Waiter<S>>();
+  private timer?: NodeJS.Timeout;
+  private inFlight = false;
+  private readonly min: number;
+  private readonly max: number;
+  private readonly log: (line: string) => void;
+  private readonly throttledForMs: () => number;
+  readonly stats: PollerStats = { ticks: 0, idsPolled: 0, maxIdsPerTick: 0, fetchErrors: 0 };
+
+  constructor(
+    private readonly source: PollSource<S>,
+    opts: PollerOptions = {},
+  ) {
+    this.min = opts.minIntervalMs ?? 500;
+    this.max = opts.maxIntervalMs ?? 10_000;
+    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.throttledForMs = opts.throttledForMs ?? (() => 0);
+  }
+
+  /** Resolves with the state that satisfied `spec.until`; rejects on a failure verdict or the deadline. */
+  wait(spec: WaitSpec<S>): Promise<Observed<S>> {
+    return new Promise((resolve, reject) => {
+      const now = Date.now();
+      const waiter: Waiter<S> = {
+        spec,
+        startedAt: now,
+        lastChangeAt: now,
+        nextDueAt: now + this.min,
+        deadline: now + spec.timeoutMs,
+        resolve,
+        reject,
+      };
+      this.waiters.add(waiter);
+      this.schedule();
+    });
+  }
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  private intervalFor(w: Waiter<S>, now: number): number {
+    return Math.min(this.max, Math.max(this.min, (now - w.lastChangeAt) / 10));
+  }
+
+  private schedule(): void {
+    if (this.inFlight) return; // the running tick reschedules when it ends
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.waiters.size === 0) return;
+    let next = Infinity;
+    for (const w of this.waiters) next = Math.min(next, w.nextDueAt, w.deadline);
+    const delay = Math.max(next - Date.now(), this.throttledForMs());
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, delay));
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const w of this.waiters) {
+      if (now >= w.deadline) this.finish(w, this.timeoutError(w, now));
+    }
+    // Poll everything due now, and anything due soon: one request serves them all.
+    const due = [...this.waiters].filter(
+      (w) => w.nextDueAt <= now + Math.max(250, this.intervalFor(w, now) / 2),
+    );
+    if (due.length === 0) return this.schedule();
+    const ids = [...new Set(due.map((w) => w.spec.id))];
+    this.inFlight = true;
+    this.stats.ticks++;
+    this.stats.idsPolled += ids.length;
+    this.stats.maxIdsPerTick = Math.max(this.stats.maxIdsPerTick, ids.length);
+    try {
+      const states = await this.source.fetch(ids);
+      const seen = Date.now();
+      for (const w of due) {
+        if (!this.waiters.has(w)) continue;
+        this.observe(w, states.get(w.spec.id) ?? null, seen);
+      }
+    } catch (e) {
+      this.stats.fetchErrors++;
+      const err = e as GpuCloudError;
+      const seen = Date.now();
+      for (const w of due) {
+        if (!this.waiters.has(w)) continue;
+        if (err.transient) {
+          // A failed poll is not a failed wait: the transport already retried; try again later.
+          w.nextDueAt = seen + this.intervalFor(w, seen);
+        } else {
+          this.finish(w, err);
+        }
+      }
+    } finally {
+      this.inFlight = false;
+      this.schedule();
+    }
+  }
+
+  private observe(w: Waiter<S>, state: Observed<S>, now: number): void {
+    const word = w.spec.describe(state);
+    w.lastState = state;
+    if (word !== w.last) {
+      w.last = word;
+      w.lastChangeAt = now;
+      this.log(`${w.spec.kind} ${shortId(w.spec.id)} ${word} (${seconds(now - w.startedAt)})`);
+    }
+    const verdict = w.spec.until(state);
+    if (verdict === "done") return this.finish(w, undefined, state);
+    if (typeof verdict === "object") {
+      return this.finish(
+        w,
+        new TerminalStateError(`${w.spec.kind} ${w.spec.id} ${verdict.failed}`, {
+          cloud: w.spec.cloud,
+          operation: `wait for ${w.spec.target}`,
+        }),
+      );
+    }
+    w.nextDueAt = now + this.intervalFor(w, now);
+  }
+
+  private timeoutError(w: Waiter<S>, now: number): Error {
+    return new TimeoutError(
+      `${w.spec.kind} ${w.spec.id} was still ${w.last ?? "unobserved"} after ${seconds(now - w.startedAt)} ` +
+        `waiting to become ${w.spec.target}`,
+      {
+        cloud: w.spec.cloud,
+        operation: `wait for ${w.spec.target}`,
+        hint: `Raise ${w.spec.timeoutSetting} if the cloud is just slow`,
+      },
+    );
+  }
+
+  private finish(w: Waiter<S>, error?: Error, state?: Observed<S>): void {
+    if (!this.waiters.delete(w)) return;
+    if (error) w.reject(error);
+    else w.resolve(state ?? null);
+  }
+}
