@@ -62,6 +62,16 @@ export function diffByTable(
   return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
 }
 
+/**
+ * An object whose recorded state is a failure (its provisioning failed and a partial
+ * failure recorded it) cannot be repaired in place on either cloud: the next `pulumi up`
+ * replaces it. `status` is the output the engine shows as the reason.
+ */
+export function withFailedStateReplace(d: TableDiff, recordedState: unknown, failed: (s: string) => boolean): TableDiff {
+  if (typeof recordedState !== "string" || !failed(recordedState)) return d;
+  return { ...d, changes: true, replaces: [...d.replaces, "status"] };
+}
+
 /** The table as Markdown rows, the form the README uses. */
 export function tableRows(table: PolicyTable): string[] {
   return Object.entries(table).map(([field, p]) => {

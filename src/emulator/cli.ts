@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// gpu-cloud-emulator: runs the local fake of PPIO (and later CompShare) until interrupted.
+// stdout carries only KEY=value lines and comments, so `eval "$(gpu-cloud-emulator &)"`-style
+// use and copy-paste both work; the request log goes to stderr.
+
+import { REALISTIC_TIMINGS, startEmulator, type EmulatorOptions } from "./server";
+
+const USAGE = `Usage: gpu-cloud-emulator [--port N] [--host H] [--api-key K] [--realistic]
+
+Runs a local emulator of the PPIO GPU cloud API (/gpus/v2/...).
+
+Options:
+  --port N       port to listen on (default: a random free port)
+  --host H       address to bind (default: 127.0.0.1)
+  --api-key K    PPIO bearer key the emulator accepts (default: emulator-ppio-key)
+  --realistic    status transitions take seconds (provision ~8 s) instead of milliseconds
+  --quiet        do not log requests to stderr
+  -h, --help     show this help
+`;
+
+export interface CliArgs {
+  help: boolean;
+  port?: number;
+  host?: string;
+  apiKey?: string;
+  realistic: boolean;
+  quiet: boolean;
+}
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { help: false, realistic: false, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === "") throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "-h":
+      case "--help":
+        args.help = true;
+        break;
+      case "--port": {
+        const raw = value();
+        const port = Number(raw);
+        if (!/^\d+$/.test(raw) || port > 65535) throw new Error(`--port must be an integer 0-65535, got ${raw}`);
+        args.port = port;
+        break;
+      }
+      case "--host":
+        args.host = value();
+        break;
+      case "--api-key":
+        args.apiKey = value();
+        break;
+      case "--realistic":
+        args.realistic = true;
+        break;
+      case "--quiet":
+        args.quiet = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${arg}`);
+    }
+  }
+  return args;
+}
+
+async function main(): Promise<void> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`gpu-cloud-emulator: ${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  const opts: EmulatorOptions = { port: args.port, host: args.host, apiKey: args.apiKey };
+  if (args.realistic) opts.timings = { ppio: { ...REALISTIC_TIMINGS.ppio } };
+  if (!args.quiet) opts.log = (line) => process.stderr.write(`[emulator] ${line}\n`);
+
+  const emulator = await startEmulator(opts);
+  process.stdout.write(
+    `PPIO_BASE_URL=${emulator.url}\n` +
+      `PPIO_API_KEY=${emulator.apiKey}\n` +
+      `# gpu-cloud-emulator listening on ${emulator.url} (${args.realistic ? "realistic" : "fast"} timings); Ctrl-C to stop\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`[emulator] ${signal}: shutting down\n`);
+    emulator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`gpu-cloud-emulator: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,466 @@
+// One node:http server that fakes both clouds. It is an independent implementation of the
+// wire contract: nothing here may import the clients (src/ppio, src/compshare, src/core), so a
+// client bug cannot be masked by the same bug on this side.
+
+import http from "node:http";
+import type { Socket } from "node:net";
+import { randomUUID } from "node:crypto";
+import { PpioModel, createPpioService } from "./ppio";
+
+// ---------------------------------------------------------------------------------------------
+// Timings
+
+/** Milliseconds for each whole transition; a transition's steps share it evenly. */
+export interface PpioTimings {
+  provisionMs: number;
+  startMs: number;
+  stopMs: number;
+  restartMs: number;
+  upgradeMs: number;
+  deleteMs: number;
+}
+
+export interface Timings {
+  ppio: PpioTimings;
+}
+
+// Short enough for unit tests, long enough that a poller sees at least one transitional status.
+export const FAST_TIMINGS: Timings = Object.freeze({
+  ppio: Object.freeze({
+    provisionMs: 240,
+    startMs: 160,
+    stopMs: 160,
+    restartMs: 160,
+    upgradeMs: 240,
+    deleteMs: 160,
+  }),
+});
+
+// Slow enough that a demo shows progress lines, fast enough that nobody gets bored.
+export const REALISTIC_TIMINGS: Timings = Object.freeze({
+  ppio: Object.freeze({
+    provisionMs: 8000,
+    startMs: 4000,
+    stopMs: 3000,
+    restartMs: 5000,
+    upgradeMs: 6000,
+    deleteMs: 3000,
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  apiKey?: string;
+  timings?: { ppio?: Partial<PpioTimings> };
+  log?: (line: string) => void;
+}
+
+export type CloudName = "ppio" | "compshare";
+
+export interface RequestRecord {
+  cloud: CloudName | "emulator";
+  method: string;
+  path: string;
+  /** Templated, e.g. "GET /gpus/v2/instances/{id}". */
+  route: string;
+  action?: string;
+  /** 0 when no response was produced (dropped before handling). For `dropConnection: "after"`
+   * it is the status the handler produced, which the client never saw. */
+  status: number;
+  at: number;
+  fault?: string;
+}
+
+export interface FaultRule {
+  cloud?: CloudName;
+  method?: string;
+  /** Matched against the URL pathname; a string must match exactly. */
+  path?: string | RegExp;
+  /** CompShare Action; ignored for PPIO. */
+  action?: string;
+  /** How many matching requests the rule affects; default 1; Infinity allowed. */
+  times?: number;
+  delayMs?: number;
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  retryAfter?: number;
+  dropConnection?: "before" | "after";
+  /** CompShare only: HTTP 200 with this RetCode. */
+  retCode?: number;
+  message?: string;
+}
+
+export interface FaultHandle {
+  readonly remaining: number;
+  cancel(): void;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  apiKey: string;
+  ppio: PpioModel;
+  faults: { add(rule: FaultRule): FaultHandle; clear(): void };
+  requests: RequestRecord[];
+  resetRequests(): void;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plug-in contract between the router and each cloud. A cloud claims requests by shape
+// (path prefix for PPIO, `POST /` + Action for CompShare) and turns them into replies; the
+// router owns everything cross-cutting (request ids, records, faults, sockets).
+
+export interface IncomingRequest {
+  method: string;
+  pathname: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ResolvedRoute {
+  route: string;
+  action?: string;
+  handle(): Reply | Promise<Reply>;
+}
+
+export interface CloudService {
+  readonly cloud: CloudName;
+  /** Returns undefined when the request is not this cloud's, so the next service is asked. */
+  resolve(req: IncomingRequest): ResolvedRoute | undefined;
+  /** The response a fault rule injects for this cloud, or undefined if the rule injects none. */
+  injectedReply(rule: FaultRule): Reply | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CompShare placeholder: its real model lands in ./compshare.ts. Until then every Action is
+// unknown, answered the way UCloud answers unknown actions (HTTP 200, non-zero RetCode).
+
+function compShareAction(req: IncomingRequest): string {
+  const fromQuery = req.query.get("Action");
+  if (fromQuery) return fromQuery;
+  const text = req.body.toString("utf8");
+  const type = String(req.headers["content-type"] ?? "");
+  if (type.includes("json")) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === "object" && typeof (parsed as { Action?: unknown }).Action === "string") {
+        return (parsed as { Action: string }).Action;
+      }
+    } catch {
+      // an unparsable body simply has no Action
+    }
+    return "";
+  }
+  return new URLSearchParams(text).get("Action") ?? "";
+}
+
+function createCompShareStub(): CloudService {
+  return {
+    cloud: "compshare",
+    resolve(req) {
+      if (req.method !== "POST" || req.pathname !== "/") return undefined;
+      const action = compShareAction(req);
+      return {
+        route: "POST /",
+        action,
+        handle: () => ({
+          status: 200,
+          body: { RetCode: 161, Message: `Action [${action}] not found`, Action: `${action}Response` },
+        }),
+      };
+    },
+    injectedReply(rule) {
+      if (rule.status !== undefined) {
+        return {
+          status: rule.status,
+          body: rule.body ?? { RetCode: rule.retCode ?? rule.status, Message: rule.message ?? "injected fault" },
+        };
+      }
+      if (rule.retCode !== undefined) {
+        return { status: 200, body: rule.body ?? { RetCode: rule.retCode, Message: rule.message ?? "injected fault" } };
+      }
+      return undefined;
+    },
+  };
+}
+
+// Routes that belong to the emulator itself rather than to a cloud.
+function resolveOwnRoute(req: IncomingRequest): ResolvedRoute {
+  if (req.method === "GET" && req.pathname === "/_emulator/health") {
+    return { route: "GET /_emulator/health", handle: () => ({ status: 200, body: { status: "ok" } }) };
+  }
+  return {
+    route: `${req.method} (unknown)`,
+    handle: () => ({
+      status: 404,
+      body: { code: 404, reason: "NOT_FOUND", message: `no route ${req.method} ${req.pathname}`, metadata: {} },
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+interface ActiveFault {
+  rule: FaultRule;
+  remaining: number;
+}
+
+function faultMatches(f: ActiveFault, cloud: CloudName | "emulator", req: IncomingRequest, action: string | undefined): boolean {
+  const { rule } = f;
+  if (f.remaining <= 0) return false;
+  if (rule.cloud !== undefined && rule.cloud !== cloud) return false;
+  if (rule.method !== undefined && rule.method.toUpperCase() !== req.method) return false;
+  if (rule.path !== undefined) {
+    if (typeof rule.path === "string") {
+      if (rule.path !== req.pathname) return false;
+    } else {
+      // a /g or /y RegExp keeps lastIndex between calls, which would make matching flaky
+      rule.path.lastIndex = 0;
+      if (!rule.path.test(req.pathname)) return false;
+    }
+  }
+  if (rule.action !== undefined && cloud === "compshare" && rule.action !== action) return false;
+  return true;
+}
+
+function describeFault(rule: FaultRule): string {
+  const parts: string[] = [];
+  if (rule.delayMs) parts.push(`delay=${rule.delayMs}ms`);
+  if (rule.dropConnection) parts.push(`drop=${rule.dropConnection}`);
+  else if (rule.status !== undefined) parts.push(`status=${rule.status}`);
+  else if (rule.retCode !== undefined) parts.push(`retCode=${rule.retCode}`);
+  return parts.length ? parts.join(",") : "noop";
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+function mergePpioTimings(over: Partial<PpioTimings> | undefined): PpioTimings {
+  const merged: PpioTimings = { ...FAST_TIMINGS.ppio };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    if (typeof v === "number" && Number.isFinite(v) && v >= 0) merged[k as keyof PpioTimings] = v;
+  }
+  return merged;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const host = opts.host ?? "127.0.0.1";
+  const apiKey = opts.apiKey ?? "emulator-ppio-key";
+  const log = opts.log;
+  const ppio = new PpioModel(mergePpioTimings(opts.timings?.ppio));
+  const ppioService = createPpioService(ppio, apiKey);
+  const services: CloudService[] = [ppioService, createCompShareStub()];
+
+  const requests: RequestRecord[] = [];
+  const faults: ActiveFault[] = [];
+  const sockets = new Set<Socket>();
+  const pendingDelays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  let closed = false;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          pendingDelays.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      pendingDelays.add(entry);
+    });
+
+  function send(res: http.ServerResponse, reply: Reply, requestId: string): void {
+    const text = JSON.stringify(reply.body ?? {});
+    res.writeHead(reply.status, {
+      ...reply.headers,
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(text),
+      "x-request-id": requestId,
+    });
+    res.end(text);
+  }
+
+  async function serve(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? "/", "http://emulator.local");
+    const incoming: IncomingRequest = {
+      method: (req.method ?? "GET").toUpperCase(),
+      pathname: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    };
+
+    let service: CloudService | undefined;
+    let route: ResolvedRoute | undefined;
+    for (const s of services) {
+      route = s.resolve(incoming);
+      if (route) {
+        service = s;
+        break;
+      }
+    }
+    route ??= resolveOwnRoute(incoming);
+    const cloud = service?.cloud ?? "emulator";
+
+    const record: RequestRecord = {
+      cloud,
+      method: incoming.method,
+      path: incoming.pathname,
+      route: route.route,
+      status: 0,
+      at: started,
+    };
+    if (route.action !== undefined) record.action = route.action;
+    requests.push(record);
+
+    const fault = faults.find((f) => faultMatches(f, cloud, incoming, route.action));
+    if (fault) {
+      fault.remaining -= 1;
+      record.fault = describeFault(fault.rule);
+    }
+    const requestId = randomUUID();
+    const finish = () =>
+      log?.(
+        `${record.cloud} ${record.method} ${record.path}${record.action ? ` Action=${record.action}` : ""} -> ` +
+          `${record.status || "no response"} ${Date.now() - started}ms${record.fault ? ` fault=${record.fault}` : ""}`,
+      );
+
+    const rule = fault?.rule;
+    if (rule?.delayMs && rule.delayMs > 0) {
+      await sleep(rule.delayMs);
+      if (closed) return;
+    }
+    if (rule?.dropConnection === "before") {
+      req.socket.destroy();
+      finish();
+      return;
+    }
+    if (rule && rule.dropConnection !== "after") {
+      // unknown routes and the emulator's own routes answer faults in PPIO's error shape
+      const injected = (service ?? ppioService).injectedReply(rule);
+      if (injected) {
+        const headers: Record<string, string> = { ...injected.headers, ...rule.headers };
+        if (rule.retryAfter !== undefined) headers["retry-after"] = String(rule.retryAfter);
+        record.status = injected.status;
+        send(res, { ...injected, headers }, requestId);
+        finish();
+        return;
+      }
+    }
+
+    let reply: Reply;
+    try {
+      reply = await route.handle();
+    } catch (err) {
+      reply = {
+        status: 500,
+        body: { code: 500, reason: "UNKNOWN", message: `emulator bug: ${(err as Error).message}`, metadata: {} },
+      };
+    }
+    record.status = reply.status;
+    if (rule?.dropConnection === "after") {
+      // the state change already happened; the client must not learn its outcome
+      req.socket.destroy();
+    } else {
+      send(res, reply, requestId);
+    }
+    finish();
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("error", () => req.socket.destroy());
+    req.on("end", () => {
+      if (closed) return;
+      if (tooLarge) {
+        send(res, { status: 413, body: { code: 413, reason: "REQUEST", message: "request body too large", metadata: {} } }, randomUUID());
+        return;
+      }
+      serve(req, res, Buffer.concat(chunks)).catch(() => req.socket.destroy());
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("emulator: server has no TCP address");
+  const port = address.port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    apiKey,
+    ppio,
+    faults: {
+      add(rule: FaultRule): FaultHandle {
+        const entry: ActiveFault = { rule, remaining: rule.times ?? 1 };
+        faults.push(entry);
+        return {
+          get remaining() {
+            return Math.max(0, entry.remaining);
+          },
+          cancel() {
+            entry.remaining = 0;
+          },
+        };
+      },
+      clear() {
+        for (const f of faults) f.remaining = 0;
+        faults.length = 0;
+      },
+    },
+    requests,
+    resetRequests() {
+      // keep the same array so callers holding `emulator.requests` see the reset
+      requests.length = 0;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        closed = true;
+        for (const d of pendingDelays) {
+          clearTimeout(d.timer);
+          d.resolve();
+        }
+        pendingDelays.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
+}

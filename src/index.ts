@@ -1,0 +1,9 @@
+/**
+ * pulumi-gpu-cloud: Pulumi resources for GPU infrastructure on PPIO (Novita) and UCloud
+ * CompShare, the typed API clients behind them, and a local emulator of both clouds.
+ */
+export { PpioInstance, type PpioInstanceArgs, type PpioPortEndpoint } from "./ppio/resources";
+export { PpioClient, type PpioClientOptions, PPIO_DEFAULT_BASE_URL } from "./ppio/client";
+export * from "./core/errors";
+export { PartialFailureError } from "./core/provider";
+export { startEmulator, type Emulator, type EmulatorOptions, FAST_TIMINGS, REALISTIC_TIMINGS } from "./emulator/server";

@@ -1,0 +1,255 @@
+/**
+ * A typed client for the PPIO (Novita) GPU API v2. Every call goes through the shared
+ * transport; every response is validated; every error body becomes a typed error.
+ */
+import type { z } from "zod";
+import {
+  AuthenticationError,
+  CapacityError,
+  ConflictError,
+  type ErrorDetails,
+  GpuCloudError,
+  NotFoundError,
+  PermissionError,
+  QuotaError,
+  RateLimitError,
+  Redactor,
+  ServerError,
+  ValidationError,
+} from "../core/errors";
+import { HttpTransport, type HttpRequest, type Method, type RawResponse, type RetryPolicy } from "../core/http";
+import {
+  type ApiInstance,
+  apiInstanceSchema,
+  type CreateInstanceBody,
+  createdSchema,
+  errorBodySchema,
+  listSchema,
+  type UpgradeInstanceBody,
+} from "./schemas";
+
+export const PPIO_DEFAULT_BASE_URL = "https://api.ppio.com";
+
+export interface PpioClientOptions {
+  apiKey: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  log?: (line: string) => void;
+}
+
+type ErrorClass = new (message: string, details: ErrorDetails) => GpuCloudError;
+
+/** Reasons whose meaning is "the object you named is gone" (anything else *_NOT_FOUND is a bad reference). */
+const GONE = new Set(["RESOURCE_NOT_FOUND", "SERVERLESS_ENDPOINT_NOT_FOUND"]);
+
+const BY_REASON: Record<string, [ErrorClass, string?]> = {
+  VALIDATOR_PARAM: [ValidationError],
+  INVALID_COMMAND_PARAM: [ValidationError],
+  REQUEST: [ValidationError],
+  IMAGE_NOT_FOUND: [ValidationError, "Check the image reference and registryAuthId"],
+  IMAGE_URL_OR_AUTH_ERROR: [ValidationError, "Check the image reference and registryAuthId"],
+  CUDA_VERSION_INCOMPATIBLE: [ValidationError, "Lower resource.minCudaVersion or choose another product"],
+  SERVERLESS_PRODUCT_NOT_FOUND: [ValidationError, "Check productId"],
+  NETWORK_NOT_FOUND: [ValidationError, "Check network.id"],
+  NETWORK_STORAGE_NOT_FOUND: [ValidationError, "Check volumes[].id"],
+  TEMPLATE_NOT_FOUND: [ValidationError],
+  CONFLICT: [ConflictError],
+  OPERATION_LIMIT: [ConflictError, "The instance is busy with another operation; retry when it is stable"],
+  DEPENDENT_RESOURCE_STATE: [ConflictError],
+  CLUSTER_STATUS: [ConflictError],
+  NODE_STATUS: [ConflictError],
+  SERVERLESS_APP_NAME_IS_EXIST: [ConflictError, "appName must be unique in the account"],
+  INSUFFICIENT_RESOURCE: [CapacityError, "No capacity for this product now; try another productId or candidateRegions, or retry later"],
+  MIGRATE_INSUFFICIENT_RESOURCE: [CapacityError],
+  BALANCE_NOT_ENOUGH: [QuotaError, "Top up the PPIO account balance"],
+  NOT_ENOUGH_BALANCE: [QuotaError, "Top up the PPIO account balance"],
+  EXPIRED_OR_BALANCE_NOT_ENOUGH: [QuotaError, "Top up or renew the PPIO account"],
+  CREATE_INSTANCE_LIMIT: [QuotaError, "The account's instance quota is used up; delete instances or ask PPIO for more"],
+  CREATE_GPU_NUM_LIMIT: [QuotaError, "The account's GPU quota is used up; ask PPIO for more"],
+  UNSUPPORTED_BILLING_MODE: [ValidationError, "Choose another billing.mode for this product"],
+  PREPAID_INSTANCE_NOT_SUPPORT_RELEASE: [ConflictError, "A prepaid instance cannot be released before its term ends"],
+};
+
+export class PpioClient {
+  readonly transport: HttpTransport;
+  private readonly apiKey: string;
+
+  constructor(opts: PpioClientOptions) {
+    if (!opts.apiKey) throw new Error("PpioClient needs an apiKey");
+    this.apiKey = opts.apiKey;
+    const redactor = new Redactor();
+    redactor.add(opts.apiKey);
+    this.transport = new HttpTransport({
+      cloud: "ppio",
+      baseUrl: opts.baseUrl ?? PPIO_DEFAULT_BASE_URL,
+      timeoutMs: opts.timeoutMs,
+      retry: opts.retry,
+      redactor,
+      requestIdHeader: "x-request-id",
+      log: opts.log,
+    });
+  }
+
+  // ---- instances ------------------------------------------------------------------
+
+  /** Sends the create exactly once; an ambiguous failure surfaces with `mayHaveSucceeded`. */
+  async createInstance(body: CreateInstanceBody): Promise<string> {
+    const res = await this.call("POST", "/gpus/v2/instances", createdSchema, { body, idempotent: false });
+    return res.id;
+  }
+
+  getInstance(id: string): Promise<ApiInstance> {
+    return this.call("GET", `/gpus/v2/instances/${enc(id)}`, apiInstanceSchema, { operation: "GET /gpus/v2/instances/{id}" });
+  }
+
+  /** The instance, or `null` when PPIO no longer knows it. */
+  async findInstance(id: string): Promise<ApiInstance | null> {
+    try {
+      return await this.getInstance(id);
+    } catch (e) {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    }
+  }
+
+  /** Every instance matching the filters, following `next_cursor` to the end. */
+  async listInstances(filter: { name?: string; status?: string; pageSize?: number } = {}): Promise<ApiInstance[]> {
+    const out: ApiInstance[] = [];
+    let cursor = "";
+    const page = listSchema(apiInstanceSchema);
+    for (;;) {
+      const res = await this.call("GET", "/gpus/v2/instances", page, {
+        query: { limit: filter.pageSize ?? 100, cursor: cursor || undefined, name: filter.name, status: filter.status },
+      });
+      out.push(...res.data);
+      if (!res.has_more || !res.next_cursor) return out;
+      cursor = res.next_cursor;
+    }
+  }
+
+  async deleteInstance(id: string): Promise<void> {
+    await this.action("DELETE", id, "");
+  }
+
+  async startInstance(id: string): Promise<void> {
+    await this.action("PUT", id, "/start");
+  }
+
+  async stopInstance(id: string): Promise<void> {
+    await this.action("PUT", id, "/stop");
+  }
+
+  async restartInstance(id: string): Promise<void> {
+    await this.action("PUT", id, "/restart");
+  }
+
+  /** Replaces image, entrypoint, command and envs; PPIO re-creates the container. */
+  async upgradeInstance(id: string, body: UpgradeInstanceBody): Promise<void> {
+    await this.action("PUT", id, "/upgrade", body);
+  }
+
+  /** Replaces the whole set of exposed ports. */
+  async replacePorts(id: string, ports: { port: number; protocol: string }[]): Promise<void> {
+    await this.action("PUT", id, "/ports", { ports });
+  }
+
+  // ---- plumbing -------------------------------------------------------------------
+
+  private async action(method: Method, id: string, suffix: string, body?: unknown): Promise<void> {
+    await this.call(method, `/gpus/v2/instances/${enc(id)}${suffix}`, undefined, {
+      body,
+      operation: `${method} /gpus/v2/instances/{id}${suffix}`,
+    });
+  }
+
+  /** One API call. Reads, deletes and PUT actions are idempotent unless said otherwise. */
+  async call<S extends z.ZodType | undefined>(
+    method: Method,
+    path: string,
+    schema: S,
+    opts: { body?: unknown; query?: HttpRequest["query"]; idempotent?: boolean; operation?: string } = {},
+  ): Promise<S extends z.ZodType ? z.infer<S> : undefined> {
+    const operation = opts.operation ?? `${method} ${path}`;
+    const req: HttpRequest = {
+      method,
+      path,
+      query: opts.query,
+      operation,
+      idempotent: opts.idempotent ?? method !== "POST",
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        accept: "application/json",
+        ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    };
+    return this.transport.send(req, (res) => {
+      if (res.status >= 200 && res.status < 300) {
+        if (!schema) return undefined as never;
+        const parsed = schema.safeParse(parseJson(res.text));
+        if (!parsed.success) {
+          throw new ServerError(`unexpected response shape: ${parsed.error.issues[0]?.message ?? "invalid"}`, {
+            cloud: "ppio",
+            operation,
+            status: res.status,
+            requestId: res.requestId,
+          });
+        }
+        return parsed.data;
+      }
+      throw this.toError(res, operation, req.idempotent);
+    }) as never;
+  }
+
+  private toError(res: RawResponse, operation: string, idempotent: boolean): GpuCloudError {
+    const body = errorBodySchema.safeParse(parseJson(res.text));
+    const reason = body.success ? body.data.reason : undefined;
+    const message = this.transport.redactor.redact(
+      (body.success ? body.data.message : undefined) || res.text.slice(0, 200) || `HTTP ${res.status}`,
+    );
+    const details: ErrorDetails = {
+      cloud: "ppio",
+      operation,
+      status: res.status,
+      code: reason,
+      requestId: res.requestId,
+      retryAfterSeconds: res.retryAfterSeconds,
+    };
+    if (res.status === 401) {
+      return new AuthenticationError(message, { ...details, hint: "Check ppio:apiKey (stack config) or PPIO_API_KEY" });
+    }
+    if (res.status === 429) return new RateLimitError(message, details);
+    if (res.status >= 500) {
+      // A 5xx after a mutating request leaves its outcome unknown.
+      return new ServerError(message, { ...details, mayHaveSucceeded: !idempotent });
+    }
+    if (reason && GONE.has(reason)) return new NotFoundError(message, details);
+    const mapped = reason ? BY_REASON[reason] : undefined;
+    if (mapped) return new mapped[0](message, { ...details, hint: mapped[1] });
+    if (res.status === 403) return new PermissionError(message, { ...details, hint: "The API key may not do this" });
+    if (res.status === 404) {
+      // A 404 without a reason comes from the gateway (unknown path), never from a deleted
+      // object: treating it as "gone" would make a wrong base URL erase resources on refresh.
+      return new ValidationError(`no such API route (${message})`, {
+        ...details,
+        hint: "Check ppio:baseUrl (or PPIO_BASE_URL)",
+      });
+    }
+    return new ValidationError(message, details);
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}
+
+const enc = encodeURIComponent;
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,405 @@
+/**
+ * The runtime provider of `PpioInstance`: check, diff, create, read, update and delete of
+ * a PPIO GPU/CPU container instance. Loaded in the Pulumi provider process through
+ * `pulumi-gpu-cloud/runtime`; never serialized.
+ */
+import { resolveName, timeoutMs, UNKNOWN, validate } from "../core/check";
+import type { CheckFailure } from "../core/check";
+import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
+import { GpuCloudError, NotFoundError } from "../core/errors";
+import { type ConfigReader, PartialFailureError, plain, progress, settings } from "../core/provider";
+import type { Observed, Verdict } from "../core/wait";
+import type { PpioClient } from "./client";
+import { ppioSession } from "./context";
+import {
+  type ApiInstance,
+  type CreateInstanceBody,
+  instanceInputsSchema,
+  type PpioInstanceInputs,
+  type UpgradeInstanceBody,
+} from "./schemas";
+
+type Props = Record<string, unknown>;
+type Inputs = ReturnType<typeof instanceInputsSchema.parse>;
+
+/** What a change of each input does. The README's table is checked against this one. */
+export const INSTANCE_POLICY: PolicyTable = {
+  name: { kind: "replace", why: "PPIO v2 has no rename" },
+  productId: { kind: "replace" },
+  billing: { kind: "replace" },
+  resource: { kind: "replace", why: "no in-place hardware change in PPIO v2" },
+  image: { kind: "update", via: "PUT /instances/{id}/upgrade" },
+  registryAuthId: { kind: "update", via: "PUT /instances/{id}/upgrade" },
+  entrypoint: { kind: "update", via: "PUT /instances/{id}/upgrade" },
+  command: { kind: "update", via: "PUT /instances/{id}/upgrade" },
+  envs: { kind: "update", via: "PUT /instances/{id}/upgrade" },
+  ports: { kind: "update", via: "PUT /instances/{id}/ports" },
+  powerState: { kind: "update", via: "PUT /instances/{id}/stop or /start" },
+  network: { kind: "replace" },
+  volumes: { kind: "replace" },
+  candidateRegions: { kind: "replace" },
+  tools: { kind: "replace" },
+  autoMigrate: { kind: "replace" },
+  timeouts: { kind: "ignore", why: "only bounds our waits" },
+  autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
+};
+
+const UPGRADE_FIELDS = ["image", "registryAuthId", "entrypoint", "command", "envs"];
+
+const DEFAULT_TIMEOUTS = { create: "20m", update: "20m", delete: "10m" };
+
+// ---- status vocabulary ------------------------------------------------------------
+
+const FAILED = new Set(["failed", "error", "removed", "toRemove", "removing"]);
+
+/** States an instance does not leave on its own and that no update can repair. */
+export const isFailedStatus = (st: string) => st === "failed" || /fail|error/i.test(st);
+
+const statusOf = (s: Observed<ApiInstance>) => (s ? s.status.status : "gone");
+
+function failure(s: ApiInstance): string {
+  const why = [s.status.error, s.status.message].filter(Boolean).join(": ");
+  return `is ${s.status.status}${why ? ` (${why})` : ""}`;
+}
+
+/**
+ * Running, or why it never will be. `exited` counts as a failure only once the instance
+ * has been seen in another state during this wait: right after a start request the cloud
+ * may still report the old `exited` for a moment.
+ */
+function untilRunning(): (s: Observed<ApiInstance>) => Verdict {
+  let moved = false;
+  return (s) => {
+    if (!s) return { failed: "disappeared" };
+    const st = s.status.status;
+    if (st === "running") return "done";
+    if (FAILED.has(st) || isFailedStatus(st)) return { failed: failure(s) };
+    if (st === "exited" && (moved || s.status.error)) return { failed: failure(s) };
+    if (st !== "exited") moved = true;
+    return "pending";
+  };
+}
+
+function untilStopped(s: Observed<ApiInstance>): Verdict {
+  if (!s) return { failed: "disappeared" };
+  if (s.status.status === "exited") return "done";
+  if (FAILED.has(s.status.status)) return { failed: failure(s) };
+  return "pending";
+}
+
+const untilGone = (s: Observed<ApiInstance>): Verdict => (s ? "pending" : "done");
+
+// ---- mapping ----------------------------------------------------------------------
+
+const wireEnvs = (envs?: Record<string, string>) =>
+  envs ? Object.entries(envs).map(([key, value]) => ({ key, value })) : undefined;
+
+export function toCreateBody(a: Inputs, name: string): CreateInstanceBody {
+  return {
+    name,
+    product_id: a.productId,
+    image: a.image,
+    billing: {
+      mode: a.billing.mode,
+      ...(a.billing.prepaid && {
+        prepaid: {
+          months: a.billing.prepaid.months,
+          ...(a.billing.prepaid.autoRenew && { auto_renew: a.billing.prepaid.autoRenew }),
+        },
+      }),
+    },
+    resource: {
+      gpu_num: a.resource.gpuNum,
+      rootfs_size_gb: a.resource.rootfsSizeGb,
+      ...(a.resource.type && { type: a.resource.type }),
+      ...(a.resource.minCudaVersion && { min_cuda_version: a.resource.minCudaVersion }),
+    },
+    registry_auth_id: a.registryAuthId,
+    entrypoint: a.entrypoint,
+    command: a.command,
+    envs: wireEnvs(a.envs),
+    ports: a.ports,
+    network: a.network,
+    volumes: a.volumes?.map((v) => ({ type: v.type, id: v.id, mount_point: v.mountPoint })),
+    candidate_regions: a.candidateRegions,
+    tools: a.tools?.jupyter && {
+      jupyter: { enabled: a.tools.jupyter.enabled, port: a.tools.jupyter.port ?? 8888, protocol: "http" },
+    },
+    auto_migrate: a.autoMigrate && {
+      enabled: a.autoMigrate.enabled,
+      include_system_disk: a.autoMigrate.includeSystemDisk ?? false,
+    },
+  };
+}
+
+function toUpgradeBody(a: Inputs): UpgradeInstanceBody {
+  // PPIO replaces the container spec as a whole: always send every field we manage.
+  return {
+    image: a.image,
+    registry_auth_id: a.registryAuthId ?? "",
+    entrypoint: a.entrypoint ?? "",
+    command: a.command ?? "",
+    envs: wireEnvs(a.envs) ?? [],
+    save_data: true,
+  };
+}
+
+const emptyToUndefined = (v: string | undefined) => (v === "" ? undefined : v);
+
+/**
+ * Outputs: the inputs as declared, refreshed with what the cloud reports for the fields
+ * it reports, plus the computed outputs. Env vars the platform injects (keys the user
+ * never declared) are left out, so they never show as drift.
+ */
+export function toOutputs(declared: Props, live: ApiInstance | null, id: string): Props {
+  const { __provider, ...inputs } = declared;
+  void __provider;
+  if (!live) return plain({ ...inputs, instanceId: id });
+  const declaredEnvs = (inputs.envs ?? {}) as Record<string, string>;
+  const liveEnvs = Object.fromEntries((live.envs ?? []).map((e) => [e.key, e.value]));
+  const envs = Object.fromEntries(
+    Object.keys(declaredEnvs)
+      .filter((k) => k in liveEnvs)
+      .map((k) => [k, liveEnvs[k]]),
+  );
+  const st = live.status.status;
+  const ssh = live.tools?.ssh;
+  const jupyter = live.tools?.jupyter;
+  return plain({
+    ...inputs,
+    name: live.name ?? inputs.name,
+    image: live.image ?? inputs.image,
+    entrypoint: emptyToUndefined(live.entrypoint) ?? (inputs.entrypoint === "" ? "" : undefined),
+    command: emptyToUndefined(live.command) ?? (inputs.command === "" ? "" : undefined),
+    registryAuthId: emptyToUndefined(live.registry_auth_id) ?? (inputs.registryAuthId === "" ? "" : undefined),
+    envs: inputs.envs === undefined && Object.keys(envs).length === 0 ? undefined : envs,
+    ports:
+      live.ports && (live.ports.length > 0 || inputs.ports !== undefined)
+        ? live.ports.map((p) => ({ port: p.port, protocol: p.protocol }))
+        : inputs.ports,
+    powerState: st === "exited" ? "stopped" : st === "running" ? "running" : inputs.powerState,
+    instanceId: live.id,
+    status: st,
+    statusMessage: [live.status.error, live.status.message].filter(Boolean).join(": ") || undefined,
+    region: live.region,
+    sshCommand: ssh?.command || undefined,
+    sshPassword: ssh?.password || undefined,
+    jupyterUrl: jupyter?.enabled === false ? undefined : jupyter?.endpoint || undefined,
+    portEndpoints: (live.ports ?? []).filter((p) => p.endpoint).map((p) => ({ port: p.port, protocol: p.protocol, endpoint: p.endpoint })),
+    createdAt: isoTime(live.created_at),
+  });
+}
+
+function isoTime(t: number | string | undefined): string | undefined {
+  if (t === undefined || t === "" || t === 0) return undefined;
+  const n = typeof t === "number" ? t : Number(t);
+  return Number.isFinite(n) ? new Date(n * 1000).toISOString() : String(t);
+}
+
+/** Values that mean the same thing compare equal in diffs. */
+function normalize(field: string, v: unknown): unknown {
+  if (v === "" || v === null) return undefined;
+  switch (field) {
+    case "powerState":
+      return v ?? "running";
+    case "billing":
+      return v ?? { mode: "postpaid" };
+    case "resource": {
+      const r = v as { type?: string } | undefined;
+      return r && typeof r === "object" ? { ...r, type: r.type ?? "gpu" } : r;
+    }
+    case "envs":
+      return v && typeof v === "object" && Object.keys(v).length === 0 ? undefined : v;
+    case "ports":
+    case "volumes":
+    case "candidateRegions":
+      return Array.isArray(v) && v.length === 0 ? undefined : v;
+    default:
+      return v;
+  }
+}
+
+// ---- the provider -----------------------------------------------------------------
+
+function parse(props: Props): Inputs {
+  const { __provider, ...rest } = props;
+  void __provider;
+  return instanceInputsSchema.parse(rest);
+}
+
+const kind = "ppio instance";
+
+function waitFor(client: PpioSessionLike, id: string, target: "running" | "stopped" | "deleted", ms: number, setting: string) {
+  return client.instances.wait({
+    cloud: "ppio",
+    id,
+    kind,
+    target,
+    describe: statusOf,
+    until: target === "running" ? untilRunning() : target === "stopped" ? untilStopped : untilGone,
+    timeoutMs: ms,
+    timeoutSetting: setting,
+  });
+}
+
+type PpioSessionLike = ReturnType<typeof ppioSession>;
+
+/** Brings a settled instance to the desired power state. */
+async function converge(s: PpioSessionLike, id: string, want: "running" | "stopped", ms: number, setting: string) {
+  const current = await s.client.getInstance(id);
+  const st = current.status.status;
+  if (want === "stopped") {
+    if (st !== "exited") {
+      if (st !== "running") await waitFor(s, id, "running", ms, setting);
+      await s.client.stopInstance(id);
+    }
+    await waitFor(s, id, "stopped", ms, setting);
+  } else {
+    if (st === "exited") await s.client.startInstance(id);
+    await waitFor(s, id, "running", ms, setting);
+  }
+}
+
+/**
+ * Sends the create POST; if its outcome is unknown (lost response, timeout, 5xx), looks
+ * the instance up by its unique name before anything else: adopts it if it exists, and
+ * sends again only once the lookup proved that nothing was made.
+ */
+async function createExactlyOnce(client: PpioClient, body: CreateInstanceBody): Promise<string> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const sentAt = Date.now();
+    try {
+      return await client.createInstance(body);
+    } catch (e) {
+      if (!(e instanceof GpuCloudError) || !e.mayHaveSucceeded) throw e;
+      lastError = e;
+      progress(`${kind} "${body.name}": create outcome unknown (${e.message}); looking it up by name`);
+      let found: ApiInstance[];
+      try {
+        found = (await client.listInstances({ name: body.name })).filter(
+          (i) =>
+            i.name === body.name &&
+            (i.product_id === undefined || i.product_id === body.product_id) &&
+            (typeof i.created_at !== "number" || i.created_at * 1000 >= sentAt - 10 * 60_000),
+        );
+      } catch (lookupError) {
+        throw new GpuCloudError(
+          `the create request's outcome is unknown and the lookup by name failed (${(lookupError as Error).message}); ` +
+            `an instance named "${body.name}" may exist`,
+          { cloud: "ppio", operation: "POST /gpus/v2/instances", hint: "Check the PPIO console before running pulumi up again", cause: e },
+        );
+      }
+      if (found.length > 0) {
+        if (found.length > 1) {
+          progress(`${kind} "${body.name}": ${found.length} instances carry this name; adopting ${found[0].id}, check ${found.slice(1).map((i) => i.id).join(", ")}`);
+        }
+        progress(`${kind} "${body.name}": found ${found[0].id}; adopting it`);
+        return found[0].id;
+      }
+      progress(`${kind} "${body.name}": no instance was made; sending the create again`);
+    }
+  }
+  throw lastError;
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export const ppioInstance = {
+  configure(req: { config: ConfigReader }): void {
+    settings.configure(req);
+  },
+
+  async check(olds: Props | undefined, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
+    const { __provider, ...rest } = news;
+    const inputs = { ...rest, name: resolveName(rest, olds, 255) };
+    const failures = validate(instanceInputsSchema, inputs);
+    return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
+  },
+
+  async diff(_id: string, olds: Props, news: Props) {
+    const d = withFailedStateReplace(diffByTable(INSTANCE_POLICY, olds, news, normalize), olds.status, isFailedStatus);
+    return { changes: d.changes, replaces: d.replaces };
+  },
+
+  async create(inputs: Props): Promise<{ id: string; outs: Props }> {
+    const args = parse(inputs);
+    const name = args.name!;
+    const s = ppioSession();
+    const id = await createExactlyOnce(s.client, toCreateBody(args, name));
+    progress(`${kind} ${id} created ("${name}")`);
+    // From here on the instance exists: any failure must hand its id to the engine.
+    try {
+      const ms = timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
+      await waitFor(s, id, "running", ms, "timeouts.create");
+      if ((args.powerState ?? "running") === "stopped") await converge(s, id, "stopped", ms, "timeouts.create");
+      const live = await s.client.getInstance(id);
+      return { id, outs: toOutputs(inputs, live, id) };
+    } catch (e) {
+      throw await partialFailure(s.client, id, inputs, e, "create");
+    }
+  },
+
+  async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
+    const live = await ppioSession().client.findInstance(id);
+    if (!live) return { id: "", props: {} };
+    return { id, props: toOutputs(props, live, id) };
+  },
+
+  async update(id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+    const args = parse(news);
+    const s = ppioSession();
+    const ms = timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
+    const d = diffByTable(INSTANCE_POLICY, olds, news, normalize);
+    const changed = new Set(d.updates.map((u) => u.field));
+    try {
+      const live = await s.client.findInstance(id);
+      if (!live) {
+        throw new NotFoundError(`instance ${id} no longer exists`, {
+          cloud: "ppio",
+          operation: "update",
+          hint: "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again",
+        });
+      }
+      if (UPGRADE_FIELDS.some((f) => changed.has(f))) {
+        if (!["running", "exited"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
+        await s.client.upgradeInstance(id, toUpgradeBody(args));
+        await waitFor(s, id, "running", ms, "timeouts.update");
+      }
+      if (changed.has("ports")) await s.client.replacePorts(id, args.ports ?? []);
+      await converge(s, id, args.powerState ?? "running", ms, "timeouts.update");
+      const after = await s.client.getInstance(id);
+      return { outs: toOutputs(news, after, id) };
+    } catch (e) {
+      if (e instanceof NotFoundError) throw e;
+      throw await partialFailure(s.client, id, news, e, "update");
+    }
+  },
+
+  async delete(id: string, props: Props): Promise<void> {
+    const s = ppioSession();
+    const timeouts = (props.timeouts ?? undefined) as Inputs["timeouts"];
+    try {
+      await s.client.deleteInstance(id);
+    } catch (e) {
+      if (e instanceof NotFoundError) return; // already gone: the goal is met
+      throw e;
+    }
+    await waitFor(s, id, "deleted", timeoutMs(timeouts, "delete", DEFAULT_TIMEOUTS.delete), "timeouts.delete");
+  },
+};
+
+/** The error that lets the engine record an instance that exists but did not finish. */
+async function partialFailure(client: PpioClient, id: string, inputs: Props, e: unknown, step: string) {
+  const live = await client.findInstance(id).catch(() => null);
+  const properties = { ...toOutputs(inputs, live, id), __provider: inputs.__provider };
+  return new PartialFailureError(id, properties, [
+    `${kind} ${id} ${step} did not finish: ${reasonOf(e)}`,
+    "The instance is recorded in the stack: the next `pulumi up` resumes it (or replaces it if it failed), `pulumi destroy` deletes it.",
+  ]);
+}
+
+export type { PpioInstanceInputs };
+export { UNKNOWN };

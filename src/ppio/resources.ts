@@ -1,0 +1,60 @@
+/**
+ * The Pulumi resource classes for PPIO: dynamic resources whose `__provider` is a one-line
+ * module that loads the implementation from `pulumi-gpu-cloud/runtime` at call time.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ArgsOf } from "../core/inputs";
+import { dynamicType, providerModule } from "../core/provider";
+import type { PpioInstanceInputs } from "./schemas";
+
+/** Arguments of {@link PpioInstance}; see the README for every field. */
+export type PpioInstanceArgs = ArgsOf<Omit<PpioInstanceInputs, "autonamePrefix">>;
+
+export interface PpioPortEndpoint {
+  port: number;
+  protocol: string;
+  endpoint: string;
+}
+
+/**
+ * A PPIO GPU (or CPU) container instance. `pulumi up` creates it and waits until it runs
+ * (or is stopped, with `powerState: "stopped"`); image, command and env changes upgrade
+ * it in place; hardware changes replace it.
+ */
+export class PpioInstance extends pulumi.CustomResource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly instanceId: pulumi.Output<string>;
+  /** PPIO's `status.status`: `running`, `exited`, `pulling`, … */
+  declare readonly status: pulumi.Output<string>;
+  declare readonly statusMessage: pulumi.Output<string | undefined>;
+  declare readonly region: pulumi.Output<string | undefined>;
+  declare readonly sshCommand: pulumi.Output<string | undefined>;
+  /** A secret. */
+  declare readonly sshPassword: pulumi.Output<string | undefined>;
+  declare readonly jupyterUrl: pulumi.Output<string | undefined>;
+  declare readonly portEndpoints: pulumi.Output<PpioPortEndpoint[]>;
+  declare readonly createdAt: pulumi.Output<string | undefined>;
+  declare readonly powerState: pulumi.Output<"running" | "stopped" | undefined>;
+
+  constructor(name: string, args: PpioInstanceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      dynamicType("ppio", "Instance"),
+      name,
+      {
+        ...args,
+        __provider: providerModule("ppioInstance"),
+        autonamePrefix: args.name === undefined ? name : undefined,
+        instanceId: undefined,
+        status: undefined,
+        statusMessage: undefined,
+        region: undefined,
+        sshCommand: undefined,
+        sshPassword: undefined,
+        jupyterUrl: undefined,
+        portEndpoints: undefined,
+        createdAt: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["sshPassword"] }),
+    );
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * `pulumi-gpu-cloud/runtime`: the provider implementations that the serialized shims load
+ * at call time inside Pulumi's provider process. Not meant to be imported by programs.
+ */
+export { ppioInstance } from "./ppio/instance";

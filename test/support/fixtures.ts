@@ -1,0 +1,51 @@
+/** Shared test plumbing: a fake stack config and stderr capture. */
+import type { ConfigReader } from "../../src/core/provider";
+
+export function fakeConfig(values: Record<string, string | undefined>): { config: ConfigReader & { require(k: string): string } } {
+  return {
+    config: {
+      get: (k) => values[k],
+      require: (k) => {
+        const v = values[k];
+        if (v === undefined) throw new Error(`missing ${k}`);
+        return v;
+      },
+    },
+  };
+}
+
+/** Collects what is written to stderr while `fn` runs (progress lines), still passing it through. */
+export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: unknown; text: string }> {
+  const chunks: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+    return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    return { result: await fn(), text: chunks.join("") };
+  } catch (error) {
+    return { error, text: chunks.join("") };
+  } finally {
+    process.stderr.write = original;
+  }
+}
+
+/** The value the engine passes as `__provider`; its content does not matter to the runtime. */
+export const PROVIDER_TEXT = "exports.handler = () => ({}) // stand-in for the serialized shim";
+
+/** JSON without undefined, Dates or class instances survives a round trip unchanged. */
+export function isPlainJson(value: unknown): boolean {
+  const seen = JSON.stringify(value);
+  return seen !== undefined && JSON.stringify(JSON.parse(seen)) === seen && !hasUndefined(value);
+}
+
+function hasUndefined(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (Array.isArray(v)) return v.some(hasUndefined);
+  if (v && typeof v === "object") {
+    if (Object.getPrototypeOf(v) !== Object.prototype) return true;
+    return Object.values(v).some(hasUndefined);
+  }
+  return false;
+}
