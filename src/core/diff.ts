@@ -65,11 +65,18 @@ export function diffByTable(
 /**
  * An object whose recorded state is a failure (its provisioning failed and a partial
  * failure recorded it) cannot be repaired in place on either cloud: the next `pulumi up`
- * replaces it. `status` is the output the engine shows as the reason.
+ * replaces it. `stateOutput` names the output that holds the state (PPIO `status`,
+ * CompShare `state`); the engine shows it as the reason for the replacement.
  */
-export function withFailedStateReplace(d: TableDiff, recordedState: unknown, failed: (s: string) => boolean): TableDiff {
-  if (typeof recordedState !== "string" || !failed(recordedState)) return d;
-  return { ...d, changes: true, replaces: [...d.replaces, "status"] };
+export function withFailedStateReplace(
+  d: TableDiff,
+  olds: Record<string, unknown>,
+  stateOutput: string,
+  failed: (state: string) => boolean,
+): TableDiff {
+  const recorded = olds[stateOutput];
+  if (typeof recorded !== "string" || !failed(recorded)) return d;
+  return { ...d, changes: true, replaces: [...d.replaces, stateOutput] };
 }
 
 /** The table as Markdown rows, the form the README uses. */

@@ -320,7 +320,7 @@ export const ppioInstance = {
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    const d = withFailedStateReplace(diffByTable(INSTANCE_POLICY, olds, news, normalize), olds.status, isFailedStatus);
+    const d = withFailedStateReplace(diffByTable(INSTANCE_POLICY, olds, news, normalize), olds, "status", isFailedStatus);
     return { changes: d.changes, replaces: d.replaces };
   },
 
