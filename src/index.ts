@@ -3,7 +3,10 @@
  * CompShare, the typed API clients behind them, and a local emulator of both clouds.
  */
 export { PpioInstance, type PpioInstanceArgs, type PpioPortEndpoint } from "./ppio/resources";
+export { PpioEndpoint, type PpioEndpointArgs, type PpioEndpointWorkers } from "./ppio/resources";
 export { PpioClient, type PpioClientOptions, PPIO_DEFAULT_BASE_URL } from "./ppio/client";
+export { CompShareInstance, type CompShareInstanceArgs } from "./compshare/resources";
+export { CompShareClient, type CompShareClientOptions, COMPSHARE_DEFAULT_BASE_URL } from "./compshare/client";
 export * from "./core/errors";
 export { PartialFailureError } from "./core/provider";
 export { startEmulator, type Emulator, type EmulatorOptions, FAST_TIMINGS, REALISTIC_TIMINGS } from "./emulator/server";

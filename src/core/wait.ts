@@ -8,6 +8,9 @@
  * tenth of the time since its state last changed, clamped to [min, max]. So a long quiet
  * wait backs off towards the cap, a state change makes polling fast again, and the lag
  * between the cloud finishing and us noticing stays small relative to the time waited.
+ *
+ * The `naive` strategy exists only to measure against: each object is polled on its own,
+ * first after 3 s and then every 5 s, as typical Terraform providers for GPU clouds do.
  */
 import { type GpuCloudError, TerminalStateError, TimeoutError } from "./errors";
 import type { Cloud } from "./errors";
@@ -37,17 +40,38 @@ export interface WaitSpec<S> {
   timeoutSetting: string;
 }
 
+export type PollStrategy = "shared" | "naive";
+
 export interface PollerOptions {
   minIntervalMs?: number;
   maxIntervalMs?: number;
+  strategy?: PollStrategy;
   /** Progress lines; default: stderr, which Pulumi shows. */
   log?: (line: string) => void;
   /** Extra delay to respect while the cloud throttles us. */
   throttledForMs?: () => number;
 }
 
+/**
+ * Benchmark and test knobs from the environment: GPU_CLOUD_POLL_MIN_MS (the first poll,
+ * default 500 ms) and GPU_CLOUD_POLL_STRATEGY (`shared`, the default, or `naive`).
+ */
+export function pollerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PollerOptions {
+  const min = Number(env.GPU_CLOUD_POLL_MIN_MS);
+  return {
+    ...(Number.isFinite(min) && min > 0 ? { minIntervalMs: min } : {}),
+    ...(env.GPU_CLOUD_POLL_STRATEGY === "naive" ? { strategy: "naive" as const } : {}),
+  };
+}
+
+const NAIVE_FIRST_MS = 3_000;
+const NAIVE_EVERY_MS = 5_000;
+
 export interface PollerStats {
+  /** Poll rounds: one per tick (shared), one per object poll (naive). */
   ticks: number;
+  /** Calls of `PollSource.fetch`. */
+  fetches: number;
   idsPolled: number;
   maxIdsPerTick: number;
   fetchErrors: number;
@@ -65,7 +89,11 @@ interface Waiter<S> {
   reject(error: Error): void;
 }
 
-const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
+/** Long ids are cut after 8 characters (`d8905fdd3e6284ad` → `d8905fdd…`), keeping a type prefix such as `uhost-`. */
+export function shortId(id: string): string {
+  const [, prefix = "", rest] = /^([a-z]+-)?(.*)$/i.exec(id)!;
+  return rest.length > 12 ? `${prefix}${rest.slice(0, 8)}…` : id;
+}
 const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
 
 export class Poller<S> {
@@ -76,7 +104,8 @@ export class Poller<S> {
   private readonly max: number;
   private readonly log: (line: string) => void;
   private readonly throttledForMs: () => number;
-  readonly stats: PollerStats = { ticks: 0, idsPolled: 0, maxIdsPerTick: 0, fetchErrors: 0 };
+  private readonly strategy: PollStrategy;
+  readonly stats: PollerStats = { ticks: 0, fetches: 0, idsPolled: 0, maxIdsPerTick: 0, fetchErrors: 0 };
 
   constructor(
     private readonly source: PollSource<S>,
@@ -86,6 +115,7 @@ export class Poller<S> {
     this.max = opts.maxIntervalMs ?? 10_000;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.throttledForMs = opts.throttledForMs ?? (() => 0);
+    this.strategy = opts.strategy ?? "shared";
   }
 
   /** Resolves with the state that satisfied `spec.until`; rejects on a failure verdict or the deadline. */
@@ -96,7 +126,7 @@ export class Poller<S> {
         spec,
         startedAt: now,
         lastChangeAt: now,
-        nextDueAt: now + this.min,
+        nextDueAt: now + (this.strategy === "naive" ? NAIVE_FIRST_MS : this.min),
         deadline: now + spec.timeoutMs,
         resolve,
         reject,
@@ -111,6 +141,7 @@ export class Poller<S> {
   }
 
   private intervalFor(w: Waiter<S>, now: number): number {
+    if (this.strategy === "naive") return NAIVE_EVERY_MS;
     return Math.min(this.max, Math.max(this.min, (now - w.lastChangeAt) / 10));
   }
 
@@ -131,14 +162,27 @@ export class Poller<S> {
     for (const w of this.waiters) {
       if (now >= w.deadline) this.finish(w, this.timeoutError(w, now));
     }
-    // Poll everything due now, and anything due soon: one request serves them all.
-    const due = [...this.waiters].filter(
-      (w) => w.nextDueAt <= now + Math.max(250, this.intervalFor(w, now) / 2),
-    );
+    const due =
+      this.strategy === "naive"
+        ? [...this.waiters].filter((w) => w.nextDueAt <= now)
+        : // Everything due now, and anything due soon: one request serves them all.
+          [...this.waiters].filter((w) => w.nextDueAt <= now + Math.max(250, this.intervalFor(w, now) / 2));
     if (due.length === 0) return this.schedule();
-    const ids = [...new Set(due.map((w) => w.spec.id))];
     this.inFlight = true;
+    try {
+      if (this.strategy === "naive") await Promise.all(due.map((w) => this.poll([w])));
+      else await this.poll(due);
+    } finally {
+      this.inFlight = false;
+      this.schedule();
+    }
+  }
+
+  /** One round: a single fetch for the ids of `due`, delivered to each waiter. */
+  private async poll(due: Waiter<S>[]): Promise<void> {
+    const ids = [...new Set(due.map((w) => w.spec.id))];
     this.stats.ticks++;
+    this.stats.fetches++;
     this.stats.idsPolled += ids.length;
     this.stats.maxIdsPerTick = Math.max(this.stats.maxIdsPerTick, ids.length);
     try {
@@ -161,9 +205,6 @@ export class Poller<S> {
           this.finish(w, err);
         }
       }
-    } finally {
-      this.inFlight = false;
-      this.schedule();
     }
   }
 

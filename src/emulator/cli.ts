@@ -83,13 +83,16 @@ async function main(): Promise<void> {
   }
 
   const opts: EmulatorOptions = { port: args.port, host: args.host, apiKey: args.apiKey };
-  if (args.realistic) opts.timings = { ppio: { ...REALISTIC_TIMINGS.ppio } };
+  if (args.realistic) opts.timings = { ppio: { ...REALISTIC_TIMINGS.ppio }, compshare: { ...REALISTIC_TIMINGS.compshare } };
   if (!args.quiet) opts.log = (line) => process.stderr.write(`[emulator] ${line}\n`);
 
   const emulator = await startEmulator(opts);
   process.stdout.write(
     `PPIO_BASE_URL=${emulator.url}\n` +
       `PPIO_API_KEY=${emulator.apiKey}\n` +
+      `COMPSHARE_BASE_URL=${emulator.url}\n` +
+      `COMPSHARE_PUBLIC_KEY=${emulator.compsharePublicKey}\n` +
+      `COMPSHARE_PRIVATE_KEY=${emulator.compsharePrivateKey}\n` +
       `# gpu-cloud-emulator listening on ${emulator.url} (${args.realistic ? "realistic" : "fast"} timings); Ctrl-C to stop\n`,
   );
 

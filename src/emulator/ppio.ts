@@ -1,6 +1,7 @@
-// PPIO v2 instance emulation, split as moto splits a service: `PpioModel` holds state and the
-// cloud's rules; `createPpioService` is the wire layer (routing, auth, JSON validation, error
-// bodies) and only calls the model. Written from the reference notes, never from our client.
+// PPIO v2 instance and serverless-endpoint emulation, split as moto splits a service:
+// `PpioModel` (with `PpioEndpoints`) holds state and the cloud's rules; `createPpioService` is
+// the wire layer (routing, auth, JSON validation, error bodies) and only calls the model.
+// Written from the reference notes, never from our client.
 
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import type { CloudService, FaultRule, IncomingRequest, PpioTimings, Reply, ResolvedRoute } from "./server";
@@ -196,6 +197,12 @@ export class PpioModel {
   private pendingFailure?: { error: string; message?: string };
   private holdingNew = false;
   private readonly ownerId = randomUUID();
+  // Lazy accessors: setTimings() and a test clock reach the endpoints too.
+  private readonly endpointBook = new PpioEndpoints(
+    () => this.timings,
+    () => this.now(),
+    this.ownerId,
+  );
 
   constructor(
     timings: PpioTimings,
@@ -245,10 +252,12 @@ export class PpioModel {
     if (id === undefined) {
       this.holdingNew = false;
       for (const s of this.byId.values()) this.unfreeze(s, now);
+      this.endpointBook.release();
       return;
     }
     const s = this.byId.get(id);
     if (s) this.unfreeze(s, now);
+    else this.endpointBook.release(id);
   }
 
   deleteBehindBack(id: string): void {
@@ -381,6 +390,66 @@ export class PpioModel {
     }
     for (const p of ports) if (!s.tcpPublicPorts.has(p.port)) s.tcpPublicPorts.set(p.port, randomInt(20000, 65000));
     s.spec = { ...s.spec, ports };
+  }
+
+  // ----- serverless endpoints: test controls, then API operations (state lives in PpioEndpoints) -----
+
+  /** How many create POSTs actually created an endpoint. */
+  get endpointCreatedCount(): number {
+    return this.endpointBook.createdCount;
+  }
+
+  /** Live endpoints (not yet gone) in creation order, as Get returns them. */
+  endpoints(): PpioEndpointRecord[] {
+    return this.endpointBook.all();
+  }
+
+  getEndpoint(id: string): PpioEndpointRecord | undefined {
+    return this.endpointBook.get(id);
+  }
+
+  /** The next endpoint created ends in status `failed` with this error instead of running. */
+  failNextEndpoint(opts: { error?: string; message?: string } = {}): void {
+    this.endpointBook.failNext(opts);
+  }
+
+  /** New endpoints stay `creating` until release(). */
+  holdNewEndpoints(on: boolean): void {
+    this.endpointBook.holdNew(on);
+  }
+
+  /** Freezes an endpoint's current and later transitions until release(id) or release(). */
+  holdEndpoint(id: string): void {
+    this.endpointBook.hold(id);
+  }
+
+  deleteEndpointBehindBack(id: string): void {
+    this.endpointBook.deleteBehindBack(id);
+  }
+
+  /** Every PUT body received for the endpoint, as sent. */
+  endpointUpdates(id: string): Record<string, unknown>[] {
+    return this.endpointBook.updatesOf(id);
+  }
+
+  createEndpoint(spec: PpioEndpointSpec): string {
+    return this.endpointBook.create(spec);
+  }
+
+  describeEndpoint(id: string): PpioEndpointRecord {
+    return this.endpointBook.describe(id);
+  }
+
+  listEndpoints(q: PpioEndpointListQuery): { data: PpioEndpointRecord[]; next_cursor: string; has_more: boolean } {
+    return this.endpointBook.list(q);
+  }
+
+  updateEndpoint(id: string, input: PpioEndpointUpdate, raw: Record<string, unknown>): void {
+    this.endpointBook.update(id, input, raw);
+  }
+
+  removeEndpoint(id: string): void {
+    this.endpointBook.remove(id);
   }
 
   // ----- internals -----
@@ -860,20 +929,7 @@ function parsePortsBody(body: Obj): PpioPortSpec[] {
 
 function parseListQuery(q: URLSearchParams): PpioListQuery {
   const p = new Problems();
-  let limit = 20;
-  const rawLimit = q.get("limit");
-  if (rawLimit !== null && rawLimit !== "") {
-    const n = Number(rawLimit);
-    if (!/^\d+$/.test(rawLimit) || !Number.isSafeInteger(n)) p.add("limit", "must be a non-negative integer");
-    else if (n > 0) limit = Math.min(n, 100);
-  }
-  let afterSeq = 0;
-  const cursor = q.get("cursor");
-  if (cursor) {
-    const decoded = decodeCursor(cursor);
-    if (decoded === undefined) p.add("cursor", "is not a cursor returned by this API");
-    else afterSeq = decoded;
-  }
+  const { limit, afterSeq } = parsePaging(p, q);
   const name = q.get("name") ?? "";
   if (name.length > 255) p.add("name", "length must be at most 255");
   const status = q.get("status") ?? "";
@@ -889,6 +945,25 @@ function parseListQuery(q: URLSearchParams): PpioListQuery {
     regions: regions.length ? regions : undefined,
     billingMode: billingMode || undefined,
   };
+}
+
+/** `limit` and `cursor`, shared by every list call. */
+function parsePaging(p: Problems, q: URLSearchParams): { limit: number; afterSeq: number } {
+  let limit = 20;
+  const rawLimit = q.get("limit");
+  if (rawLimit !== null && rawLimit !== "") {
+    const n = Number(rawLimit);
+    if (!/^\d+$/.test(rawLimit) || !Number.isSafeInteger(n)) p.add("limit", "must be a non-negative integer");
+    else if (n > 0) limit = Math.min(n, 100);
+  }
+  let afterSeq = 0;
+  const cursor = q.get("cursor");
+  if (cursor) {
+    const decoded = decodeCursor(cursor);
+    if (decoded === undefined) p.add("cursor", "is not a cursor returned by this API");
+    else afterSeq = decoded;
+  }
+  return { limit, afterSeq };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -976,6 +1051,7 @@ export function createPpioService(model: PpioModel, apiKey: string): CloudServic
       template: "PUT /gpus/v2/instances/{id}/ports",
       run: (req, id) => (model.replacePorts(id, parsePortsBody(jsonBody(req))), {}),
     },
+    ...endpointRoutes(model),
   ];
 
   function authorized(req: IncomingRequest): boolean {
@@ -1010,7 +1086,8 @@ export function createPpioService(model: PpioModel, apiKey: string): CloudServic
               return { status: 401, body: errorBody(401, "UNAUTHORIZED", "missing or invalid API key (Authorization: Bearer <key>)") };
             }
             if (m[1] !== undefined && (id.length < 1 || id.length > 255)) {
-              return { status: 400, body: errorBody(400, "VALIDATOR_PARAM", "instance_id: length must be between 1 and 255") };
+              const idName = route.template.includes("/endpoints/") ? "endpoint_id" : "instance_id";
+              return { status: 400, body: errorBody(400, "VALIDATOR_PARAM", `${idName}: length must be between 1 and 255`) };
             }
             try {
               return { status: 200, body: route.run(req, id) };
@@ -1034,4 +1111,549 @@ export function createPpioService(model: PpioModel, apiKey: string): CloudServic
       };
     },
   };
+}
+
+// =============================================================================================
+// Serverless endpoints. Same split: `PpioEndpoints` holds state and rules (PpioModel owns one
+// and exposes its test controls), the parse functions and `endpointRoutes` are the wire layer.
+
+export type PpioEndpointStatus = "creating" | "running" | "updating" | "deleting" | "failed";
+export type PpioEndpointType = "sync" | "async";
+
+export interface PpioWorkerConfig {
+  min_replicas: number;
+  max_replicas: number;
+  idle_timeout: number;
+  max_concurrent_per_worker: number;
+  gpu_num: number;
+  rootfs_size_gb: number;
+  min_cuda_version: string;
+  request_timeout: number;
+}
+
+export interface PpioEndpointVolume {
+  id: string;
+  type: "local" | "network";
+  size: number;
+  mount_point: string;
+}
+
+export interface PpioEndpointWorker {
+  id: string;
+  status: { status: "pending" | "ready" | "failed"; error: string; message: string };
+  log: string;
+  health: boolean;
+  drain: boolean;
+}
+
+export interface PpioEndpointRecord {
+  id: string;
+  type: PpioEndpointType;
+  name: string;
+  app_name: string;
+  status: { status: PpioEndpointStatus; error: string; message: string };
+  url: string;
+  product_id: string;
+  worker_config: PpioWorkerConfig;
+  policy: { type: "queue" | "concurrency"; value: number };
+  image: string;
+  registry_auth_id: string;
+  entrypoint: string;
+  command: string;
+  volumes: PpioEndpointVolume[];
+  envs: PpioEnv[];
+  ports: number[];
+  workers: PpioEndpointWorker[];
+  health_check: { path: string; port: number } | null;
+  region_id: string;
+  member_id: string;
+  owner_id: string;
+  created_at: number;
+}
+
+/** Validated body of `POST /gpus/v2/endpoints`, the platform's defaults filled in. */
+export type PpioEndpointSpec = Omit<
+  PpioEndpointRecord,
+  "id" | "status" | "url" | "workers" | "member_id" | "owner_id" | "created_at"
+>;
+
+/** Validated body of `PUT /gpus/v2/endpoints/{id}`: only what was sent; the rest is kept. */
+export type PpioEndpointUpdate = Partial<Omit<PpioEndpointSpec, "type" | "app_name">>;
+
+export interface PpioEndpointListQuery {
+  limit: number;
+  afterSeq: number;
+  keyword?: string;
+}
+
+// Values the v1 "endpoint limit" call reports as typical account defaults; the v2 docs name none.
+const ENDPOINT_WORKER_DEFAULTS: Omit<PpioWorkerConfig, "max_replicas"> = {
+  min_replicas: 0,
+  idle_timeout: 60,
+  max_concurrent_per_worker: 1,
+  gpu_num: 1,
+  rootfs_size_gb: 100,
+  min_cuda_version: "",
+  request_timeout: 3600,
+};
+const ENDPOINT_DEFAULT_POLICY = { type: "queue", value: 60 } as const;
+const ENDPOINT_PLATFORM_ENV_KEYS = ["PPIO_ENDPOINT_ID", "PPIO_ENDPOINT_TYPE"] as const;
+const ENDPOINT_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+interface EndpointTransition {
+  status: "creating" | "updating" | "deleting";
+  startedAt: number;
+  durationMs: number;
+  final: "running" | "failed" | "gone";
+  failure?: { error: string; message: string };
+  // Workers serving when the transition began keep serving through an update (a rolling change).
+  readyBefore: number;
+  // While set, time stands still at this instant; release() shifts startedAt past the pause.
+  frozenAt?: number;
+}
+
+interface EndpointState {
+  seq: number;
+  id: string;
+  spec: PpioEndpointSpec;
+  createdAtMs: number;
+  resting: "running" | "failed";
+  error: string;
+  message: string;
+  transition?: EndpointTransition;
+  held: boolean;
+  /** Raw PUT bodies as received, so tests can see exactly what a client sent. */
+  updates: Obj[];
+}
+
+export class PpioEndpoints {
+  /** How many create POSTs actually created an endpoint. */
+  createdCount = 0;
+
+  private readonly byId = new Map<string, EndpointState>();
+  private nextSeq = 1;
+  private pendingFailure?: { error: string; message?: string };
+  private holdingNew = false;
+
+  constructor(
+    private readonly timings: () => PpioTimings,
+    private readonly now: () => number,
+    private readonly ownerId: string,
+  ) {}
+
+  // ----- test-facing controls (PpioModel forwards these) -----
+
+  all(): PpioEndpointRecord[] {
+    const now = this.now();
+    return this.live(now).map((s) => this.view(s, now));
+  }
+
+  get(id: string): PpioEndpointRecord | undefined {
+    const now = this.now();
+    const s = this.find(id, now);
+    return s && this.view(s, now);
+  }
+
+  failNext(opts: { error?: string; message?: string } = {}): void {
+    this.pendingFailure = { error: opts.error ?? "WORKER_START_FAILED", message: opts.message };
+  }
+
+  holdNew(on: boolean): void {
+    this.holdingNew = on;
+  }
+
+  hold(id: string): void {
+    const now = this.now();
+    const s = this.find(id, now);
+    if (!s) throw new Error(`PpioModel.holdEndpoint: no live endpoint ${id}`);
+    s.held = true;
+    if (s.transition && s.transition.frozenAt === undefined) s.transition.frozenAt = now;
+  }
+
+  release(id?: string): void {
+    const now = this.now();
+    if (id === undefined) this.holdingNew = false;
+    for (const s of this.byId.values()) {
+      if (id !== undefined && s.id !== id) continue;
+      s.held = false;
+      const t = s.transition;
+      if (t && t.frozenAt !== undefined) {
+        t.startedAt += now - t.frozenAt;
+        t.frozenAt = undefined;
+      }
+    }
+  }
+
+  deleteBehindBack(id: string): void {
+    if (!this.byId.delete(id)) throw new Error(`PpioModel.deleteEndpointBehindBack: no endpoint ${id}`);
+  }
+
+  updatesOf(id: string): Obj[] {
+    return [...(this.byId.get(id)?.updates ?? [])];
+  }
+
+  // ----- API operations -----
+
+  create(spec: PpioEndpointSpec): string {
+    const now = this.now();
+    if (spec.app_name !== "" && this.live(now).some((s) => s.spec.app_name === spec.app_name)) {
+      throw new PpioApiError(400, "SERVERLESS_APP_NAME_IS_EXIST", `app_name ${spec.app_name} already exists`);
+    }
+    let id: string;
+    do id = Array.from(randomBytes(12), (b) => ENDPOINT_ID_ALPHABET[b % ENDPOINT_ID_ALPHABET.length]).join("");
+    while (this.byId.has(id));
+    const s: EndpointState = {
+      seq: this.nextSeq++,
+      id,
+      spec,
+      createdAtMs: now,
+      resting: "running",
+      error: "",
+      message: "",
+      held: false,
+      updates: [],
+    };
+    this.byId.set(id, s);
+    this.createdCount += 1;
+    let failure: EndpointTransition["failure"];
+    if (this.pendingFailure) {
+      failure = {
+        error: this.pendingFailure.error,
+        message: this.pendingFailure.message ?? `workers failed to start: cannot pull image ${spec.image}`,
+      };
+      this.pendingFailure = undefined;
+    }
+    const t = this.begin(s, "creating", this.timings().endpointCreateMs, failure ? "failed" : "running", 0, now);
+    t.failure = failure;
+    if (this.holdingNew) t.frozenAt ??= now;
+    return id;
+  }
+
+  describe(id: string): PpioEndpointRecord {
+    const now = this.now();
+    return this.view(this.mustFind(id, now), now);
+  }
+
+  list(q: PpioEndpointListQuery): { data: PpioEndpointRecord[]; next_cursor: string; has_more: boolean } {
+    const now = this.now();
+    const needle = q.keyword?.toLowerCase();
+    const matching = this.live(now).filter(
+      (s) =>
+        s.seq > q.afterSeq &&
+        (!needle ||
+          s.spec.name.toLowerCase().includes(needle) ||
+          s.spec.app_name.toLowerCase().includes(needle) ||
+          s.id === q.keyword),
+    );
+    const page = matching.slice(0, q.limit);
+    const hasMore = matching.length > page.length;
+    return {
+      data: page.map((s) => this.view(s, now)),
+      next_cursor: hasMore ? encodeCursor(page[page.length - 1].seq) : "",
+      has_more: hasMore,
+    };
+  }
+
+  update(id: string, input: PpioEndpointUpdate, raw: Obj): void {
+    const now = this.now();
+    const s = this.mustFind(id, now);
+    const status = this.statusOf(s);
+    if (status === "creating" || status === "deleting") {
+      throw new PpioApiError(400, "OPERATION_LIMIT", `cannot update endpoint ${id} in status ${status}`);
+    }
+    const readyBefore = this.readyCount(s);
+    const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    s.spec = { ...s.spec, ...changes };
+    s.updates.push(raw);
+    // a newer update supersedes one in progress, as a rolling deployment would
+    this.begin(s, "updating", this.timings().endpointUpdateMs, "running", readyBefore, now);
+  }
+
+  remove(id: string): void {
+    const now = this.now();
+    const s = this.mustFind(id, now);
+    if (s.transition?.final === "gone") return; // deleting twice is harmless
+    this.begin(s, "deleting", this.timings().endpointDeleteMs, "gone", this.readyCount(s), now);
+  }
+
+  // ----- internals -----
+
+  private begin(
+    s: EndpointState,
+    status: EndpointTransition["status"],
+    durationMs: number,
+    final: EndpointTransition["final"],
+    readyBefore: number,
+    now: number,
+  ): EndpointTransition {
+    const t: EndpointTransition = { status, startedAt: now, durationMs, final, readyBefore };
+    if (s.held) t.frozenAt = now;
+    s.transition = t;
+    s.error = "";
+    s.message = "";
+    return t;
+  }
+
+  /** Applies a finished transition; returns false when the endpoint is gone. */
+  private settle(s: EndpointState, now: number): boolean {
+    const t = s.transition;
+    if (!t || t.frozenAt !== undefined || now - t.startedAt < t.durationMs) return true;
+    s.transition = undefined;
+    if (t.final === "gone") {
+      this.byId.delete(s.id);
+      return false;
+    }
+    s.resting = t.final;
+    if (t.failure) {
+      s.error = t.failure.error;
+      s.message = t.failure.message;
+    }
+    return true;
+  }
+
+  private statusOf(s: EndpointState): PpioEndpointStatus {
+    return s.transition ? s.transition.status : s.resting;
+  }
+
+  private readyCount(s: EndpointState): number {
+    const status = this.statusOf(s);
+    if (status === "running") return s.spec.worker_config.min_replicas;
+    return s.transition ? s.transition.readyBefore : 0;
+  }
+
+  private find(id: string, now: number): EndpointState | undefined {
+    const s = this.byId.get(id);
+    return s && this.settle(s, now) ? s : undefined;
+  }
+
+  private mustFind(id: string, now: number): EndpointState {
+    const s = this.find(id, now);
+    if (!s) throw new PpioApiError(400, "SERVERLESS_ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    return s;
+  }
+
+  private live(now: number): EndpointState[] {
+    return [...this.byId.values()].filter((s) => this.settle(s, now));
+  }
+
+  private view(s: EndpointState, now: number): PpioEndpointRecord {
+    const spec = s.spec;
+    const status = this.statusOf(s);
+    const domain = `${spec.region_id}.serverless.emulator.local`;
+    const total = spec.worker_config.min_replicas;
+    const ready = Math.min(this.readyCount(s), total);
+    const workers: PpioEndpointWorker[] = Array.from({ length: total }, (_, i) => {
+      const id = `${s.id}-w${i}`;
+      const state = status === "failed" ? "failed" : i < ready ? "ready" : "pending";
+      return {
+        id,
+        status: { status: state, error: state === "failed" ? s.error : "", message: state === "failed" ? s.message : "" },
+        log: `wss://log.${domain}/v1/endpoints/${s.id}/workers/${id}`,
+        health: state === "ready" && status !== "deleting",
+        drain: status === "deleting",
+      };
+    });
+    return {
+      id: s.id,
+      type: spec.type,
+      name: spec.name,
+      app_name: spec.app_name,
+      status: { status, error: s.error, message: s.message },
+      url: spec.type === "sync" ? `https://${s.id}.${domain}` : "",
+      product_id: spec.product_id,
+      worker_config: { ...spec.worker_config },
+      policy: { ...spec.policy },
+      image: spec.image,
+      registry_auth_id: spec.registry_auth_id,
+      entrypoint: spec.entrypoint,
+      command: spec.command,
+      volumes: spec.volumes.map((v) => ({ ...v })),
+      envs: [
+        ...spec.envs.map((e) => ({ ...e })),
+        { key: ENDPOINT_PLATFORM_ENV_KEYS[0], value: s.id },
+        { key: ENDPOINT_PLATFORM_ENV_KEYS[1], value: spec.type },
+      ],
+      ports: [...spec.ports],
+      workers,
+      health_check: spec.health_check && { ...spec.health_check },
+      region_id: spec.region_id,
+      member_id: "",
+      owner_id: this.ownerId,
+      created_at: seconds(s.createdAtMs),
+    };
+  }
+}
+
+// ----- endpoint validation -----
+
+function intAtLeast(p: Problems, o: Obj, key: string, path: string, min: number, required = false): number | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) {
+    if (required) p.add(path, "is required");
+    return undefined;
+  }
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+    p.add(path, `must be an integer of at least ${min}`);
+    return undefined;
+  }
+  return v;
+}
+
+const sent = (o: Obj, key: string) => o[key] !== undefined && o[key] !== null;
+
+/** `worker_config` is always replaced whole: what it omits takes the platform default. */
+function parseWorkerConfig(p: Problems, body: Obj, required: boolean): PpioWorkerConfig | undefined {
+  const o = obj(p, body, "worker_config", "worker_config", required);
+  if (!o) return undefined;
+  const at = (k: string) => `worker_config.${k}`;
+  const max = int(p, o, "max_replicas", at("max_replicas"), 0, 1000, true);
+  const min = int(p, o, "min_replicas", at("min_replicas"), 0, 1000) ?? ENDPOINT_WORKER_DEFAULTS.min_replicas;
+  const config: PpioWorkerConfig = {
+    min_replicas: min,
+    max_replicas: max ?? 0,
+    idle_timeout: intAtLeast(p, o, "idle_timeout", at("idle_timeout"), 0) ?? ENDPOINT_WORKER_DEFAULTS.idle_timeout,
+    max_concurrent_per_worker:
+      intAtLeast(p, o, "max_concurrent_per_worker", at("max_concurrent_per_worker"), 1) ??
+      ENDPOINT_WORKER_DEFAULTS.max_concurrent_per_worker,
+    gpu_num: int(p, o, "gpu_num", at("gpu_num"), 1, 8) ?? ENDPOINT_WORKER_DEFAULTS.gpu_num,
+    rootfs_size_gb: intAtLeast(p, o, "rootfs_size_gb", at("rootfs_size_gb"), 10) ?? ENDPOINT_WORKER_DEFAULTS.rootfs_size_gb,
+    min_cuda_version: str(p, o, "min_cuda_version", at("min_cuda_version"), { max: 63 }) ?? ENDPOINT_WORKER_DEFAULTS.min_cuda_version,
+    request_timeout: intAtLeast(p, o, "request_timeout", at("request_timeout"), 1) ?? ENDPOINT_WORKER_DEFAULTS.request_timeout,
+  };
+  if (max !== undefined && min > max) p.add(at("min_replicas"), `must not exceed max_replicas (${max})`);
+  return max === undefined ? undefined : config;
+}
+
+function parsePolicy(p: Problems, body: Obj): PpioEndpointSpec["policy"] | undefined {
+  const o = obj(p, body, "policy", "policy");
+  if (!o) return undefined;
+  const type = oneOf(p, o, "type", "policy.type", ["queue", "concurrency"] as const, true);
+  const value = intAtLeast(p, o, "value", "policy.value", 1, true);
+  return type && value !== undefined ? { type, value } : undefined;
+}
+
+function parseHealthCheck(p: Problems, body: Obj): NonNullable<PpioEndpointSpec["health_check"]> | undefined {
+  const o = obj(p, body, "health_check", "health_check");
+  if (!o) return undefined;
+  const path = str(p, o, "path", "health_check.path", { required: true, min: 1, max: 255 });
+  const port = int(p, o, "port", "health_check.port", 1, 65535, true);
+  return path !== undefined && port !== undefined ? { path, port } : undefined;
+}
+
+function parseEndpointPorts(p: Problems, body: Obj): number[] {
+  const items = arr(p, body, "ports", "ports") ?? [];
+  const ports: number[] = [];
+  items.forEach((v, i) => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535) p.add(`ports[${i}]`, "must be an integer between 1 and 65535");
+    else if (ports.includes(v)) p.add(`ports[${i}]`, `duplicate port ${v}`);
+    else ports.push(v);
+  });
+  return ports;
+}
+
+function parseEndpointVolumes(p: Problems, body: Obj): PpioEndpointVolume[] {
+  const volumes: PpioEndpointVolume[] = [];
+  eachObj(p, arr(p, body, "volumes", "volumes") ?? [], "volumes", (v, path) => {
+    const type = oneOf(p, v, "type", `${path}.type`, ["local", "network"] as const, true);
+    const id = str(p, v, "id", `${path}.id`, { required: type === "network", min: type === "network" ? 1 : 0, max: 255 }) ?? "";
+    const size = intAtLeast(p, v, "size", `${path}.size`, 1, true);
+    const mountPoint = str(p, v, "mount_point", `${path}.mount_point`, { required: true, min: 1, max: 4095 });
+    if (type && size !== undefined && mountPoint !== undefined) volumes.push({ id, type, size, mount_point: mountPoint });
+  });
+  return volumes;
+}
+
+function parseEndpointCreate(body: Obj): PpioEndpointSpec {
+  const p = new Problems();
+  const type = oneOf(p, body, "type", "type", ["sync", "async"] as const, true);
+  const name = str(p, body, "name", "name", { required: true, min: 1, max: 255 });
+  const productId = str(p, body, "product_id", "product_id", { required: true, min: 1, max: 255 });
+  const image = str(p, body, "image", "image", { required: true, min: 1, max: 500 });
+  const workerConfig = parseWorkerConfig(p, body, true);
+  const spec = {
+    app_name: str(p, body, "app_name", "app_name", { max: 255 }) ?? "",
+    registry_auth_id: str(p, body, "registry_auth_id", "registry_auth_id", { max: 255 }) ?? "",
+    entrypoint: str(p, body, "entrypoint", "entrypoint", { max: 2047 }) ?? "",
+    command: str(p, body, "command", "command", { max: 2047 }) ?? "",
+    policy: parsePolicy(p, body) ?? { ...ENDPOINT_DEFAULT_POLICY },
+    volumes: parseEndpointVolumes(p, body),
+    envs: parseEnvs(p, body),
+    ports: parseEndpointPorts(p, body),
+    health_check: parseHealthCheck(p, body) ?? null,
+    region_id: str(p, body, "region_id", "region_id", { max: 255 }) || DEFAULT_REGION,
+  };
+  p.throwIfAny();
+  return { type: type!, name: name!, product_id: productId!, image: image!, worker_config: workerConfig!, ...spec };
+}
+
+function parseEndpointUpdate(body: Obj): PpioEndpointUpdate {
+  const p = new Problems();
+  for (const fixed of ["type", "app_name"]) if (sent(body, fixed)) p.add(fixed, "cannot be changed after creation");
+  const out: PpioEndpointUpdate = {
+    name: str(p, body, "name", "name", { min: 1, max: 255 }),
+    product_id: str(p, body, "product_id", "product_id", { min: 1, max: 255 }),
+    // the docs allow an empty image on update; it can only mean "keep the current one"
+    image: str(p, body, "image", "image", { max: 500 }) || undefined,
+    worker_config: parseWorkerConfig(p, body, false),
+    registry_auth_id: str(p, body, "registry_auth_id", "registry_auth_id", { max: 255 }),
+    entrypoint: str(p, body, "entrypoint", "entrypoint", { max: 2047 }),
+    command: str(p, body, "command", "command", { max: 2047 }),
+    policy: parsePolicy(p, body),
+    volumes: sent(body, "volumes") ? parseEndpointVolumes(p, body) : undefined,
+    envs: sent(body, "envs") ? parseEnvs(p, body) : undefined,
+    ports: sent(body, "ports") ? parseEndpointPorts(p, body) : undefined,
+    health_check: parseHealthCheck(p, body),
+    region_id: str(p, body, "region_id", "region_id", { max: 255 }) || undefined,
+  };
+  p.throwIfAny();
+  return out;
+}
+
+function parseEndpointListQuery(q: URLSearchParams): PpioEndpointListQuery {
+  const p = new Problems();
+  const paging = parsePaging(p, q);
+  const keyword = q.get("keyword") ?? "";
+  if (keyword.length > 255) p.add("keyword", "length must be at most 255");
+  p.throwIfAny();
+  return { ...paging, keyword: keyword || undefined };
+}
+
+function endpointRoutes(model: PpioModel): Route[] {
+  return [
+    {
+      method: "GET",
+      pattern: /^\/endpoints$/,
+      template: "GET /gpus/v2/endpoints",
+      run: (req) => model.listEndpoints(parseEndpointListQuery(req.query)),
+    },
+    {
+      method: "POST",
+      pattern: /^\/endpoints$/,
+      template: "POST /gpus/v2/endpoints",
+      run: (req) => ({ id: model.createEndpoint(parseEndpointCreate(jsonBody(req))) }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/endpoints\/([^/]+)$/,
+      template: "GET /gpus/v2/endpoints/{id}",
+      run: (_req, id) => model.describeEndpoint(id),
+    },
+    {
+      method: "PUT",
+      pattern: /^\/endpoints\/([^/]+)$/,
+      template: "PUT /gpus/v2/endpoints/{id}",
+      run: (req, id) => {
+        // validate before the state lookup so a bad body never depends on endpoint state
+        const body = jsonBody(req);
+        model.updateEndpoint(id, parseEndpointUpdate(body), body);
+        return {};
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: /^\/endpoints\/([^/]+)$/,
+      template: "DELETE /gpus/v2/endpoints/{id}",
+      run: (_req, id) => (model.removeEndpoint(id), {}),
+    },
+  ];
 }

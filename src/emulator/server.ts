@@ -6,6 +6,7 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import { randomUUID } from "node:crypto";
 import { PpioModel, createPpioService } from "./ppio";
+import { CompShareModel, type CompShareTimings, createCompShareService } from "./compshare";
 
 // ---------------------------------------------------------------------------------------------
 // Timings
@@ -18,10 +19,17 @@ export interface PpioTimings {
   restartMs: number;
   upgradeMs: number;
   deleteMs: number;
+  /** Serverless endpoints: creating → running, updating → running, deleting → gone. */
+  endpointCreateMs: number;
+  endpointUpdateMs: number;
+  endpointDeleteMs: number;
 }
+
+export type { CompShareTimings };
 
 export interface Timings {
   ppio: PpioTimings;
+  compshare: CompShareTimings;
 }
 
 // Short enough for unit tests, long enough that a poller sees at least one transitional status.
@@ -33,6 +41,17 @@ export const FAST_TIMINGS: Timings = Object.freeze({
     restartMs: 160,
     upgradeMs: 240,
     deleteMs: 160,
+    endpointCreateMs: 240,
+    endpointUpdateMs: 240,
+    endpointDeleteMs: 160,
+  }),
+  compshare: Object.freeze({
+    provisionMs: 240,
+    startMs: 160,
+    stopMs: 160,
+    rebootMs: 160,
+    resizeMs: 160,
+    terminateMs: 160,
   }),
 });
 
@@ -45,6 +64,17 @@ export const REALISTIC_TIMINGS: Timings = Object.freeze({
     restartMs: 5000,
     upgradeMs: 6000,
     deleteMs: 3000,
+    endpointCreateMs: 10000,
+    endpointUpdateMs: 6000,
+    endpointDeleteMs: 3000,
+  }),
+  compshare: Object.freeze({
+    provisionMs: 10000,
+    startMs: 5000,
+    stopMs: 4000,
+    rebootMs: 6000,
+    resizeMs: 4000,
+    terminateMs: 3000,
   }),
 });
 
@@ -55,7 +85,9 @@ export interface EmulatorOptions {
   port?: number;
   host?: string;
   apiKey?: string;
-  timings?: { ppio?: Partial<PpioTimings> };
+  timings?: { ppio?: Partial<PpioTimings>; compshare?: Partial<CompShareTimings> };
+  /** Key pair the CompShare side accepts (default emulator-compshare-public / emulator-compshare-private). */
+  compshare?: { publicKey?: string; privateKey?: string; timings?: Partial<CompShareTimings> };
   log?: (line: string) => void;
 }
 
@@ -105,6 +137,10 @@ export interface Emulator {
   port: number;
   apiKey: string;
   ppio: PpioModel;
+  /** CompShare's state and test controls (stock, quota, holds, Install Fail, lock). */
+  compshare: CompShareModel;
+  compsharePublicKey: string;
+  compsharePrivateKey: string;
   faults: { add(rule: FaultRule): FaultHandle; clear(): void };
   requests: RequestRecord[];
   resetRequests(): void;
@@ -140,61 +176,11 @@ export interface CloudService {
   readonly cloud: CloudName;
   /** Returns undefined when the request is not this cloud's, so the next service is asked. */
   resolve(req: IncomingRequest): ResolvedRoute | undefined;
-  /** The response a fault rule injects for this cloud, or undefined if the rule injects none. */
-  injectedReply(rule: FaultRule): Reply | undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// CompShare placeholder: its real model lands in ./compshare.ts. Until then every Action is
-// unknown, answered the way UCloud answers unknown actions (HTTP 200, non-zero RetCode).
-
-function compShareAction(req: IncomingRequest): string {
-  const fromQuery = req.query.get("Action");
-  if (fromQuery) return fromQuery;
-  const text = req.body.toString("utf8");
-  const type = String(req.headers["content-type"] ?? "");
-  if (type.includes("json")) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed && typeof parsed === "object" && typeof (parsed as { Action?: unknown }).Action === "string") {
-        return (parsed as { Action: string }).Action;
-      }
-    } catch {
-      // an unparsable body simply has no Action
-    }
-    return "";
-  }
-  return new URLSearchParams(text).get("Action") ?? "";
-}
-
-function createCompShareStub(): CloudService {
-  return {
-    cloud: "compshare",
-    resolve(req) {
-      if (req.method !== "POST" || req.pathname !== "/") return undefined;
-      const action = compShareAction(req);
-      return {
-        route: "POST /",
-        action,
-        handle: () => ({
-          status: 200,
-          body: { RetCode: 161, Message: `Action [${action}] not found`, Action: `${action}Response` },
-        }),
-      };
-    },
-    injectedReply(rule) {
-      if (rule.status !== undefined) {
-        return {
-          status: rule.status,
-          body: rule.body ?? { RetCode: rule.retCode ?? rule.status, Message: rule.message ?? "injected fault" },
-        };
-      }
-      if (rule.retCode !== undefined) {
-        return { status: 200, body: rule.body ?? { RetCode: rule.retCode, Message: rule.message ?? "injected fault" } };
-      }
-      return undefined;
-    },
-  };
+  /**
+   * The response a fault rule injects for this cloud, or undefined if the rule injects none.
+   * `action` is the CompShare Action of the request, so an injected envelope can name it.
+   */
+  injectedReply(rule: FaultRule, action?: string): Reply | undefined;
 }
 
 // Routes that belong to the emulator itself rather than to a cloud.
@@ -258,13 +244,27 @@ function mergePpioTimings(over: Partial<PpioTimings> | undefined): PpioTimings {
   return merged;
 }
 
+function mergeCompShareTimings(over: Partial<CompShareTimings> | undefined): CompShareTimings {
+  const merged: CompShareTimings = { ...FAST_TIMINGS.compshare };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    if (typeof v === "number" && Number.isFinite(v) && v >= 0) merged[k as keyof CompShareTimings] = v;
+  }
+  return merged;
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const host = opts.host ?? "127.0.0.1";
   const apiKey = opts.apiKey ?? "emulator-ppio-key";
   const log = opts.log;
   const ppio = new PpioModel(mergePpioTimings(opts.timings?.ppio));
   const ppioService = createPpioService(ppio, apiKey);
-  const services: CloudService[] = [ppioService, createCompShareStub()];
+  const compsharePublicKey = opts.compshare?.publicKey ?? "emulator-compshare-public";
+  const compsharePrivateKey = opts.compshare?.privateKey ?? "emulator-compshare-private";
+  const compshare = new CompShareModel(
+    mergeCompShareTimings({ ...opts.timings?.compshare, ...opts.compshare?.timings }),
+  );
+  const compshareService = createCompShareService(compshare, { publicKey: compsharePublicKey, privateKey: compsharePrivateKey });
+  const services: CloudService[] = [ppioService, compshareService];
 
   const requests: RequestRecord[] = [];
   const faults: ActiveFault[] = [];
@@ -284,13 +284,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       pendingDelays.add(entry);
     });
 
-  function send(res: http.ServerResponse, reply: Reply, requestId: string): void {
+  function send(res: http.ServerResponse, reply: Reply, requestId: string, cloud?: CloudName): void {
     const text = JSON.stringify(reply.body ?? {});
     res.writeHead(reply.status, {
       ...reply.headers,
       "content-type": "application/json; charset=utf-8",
       "content-length": Buffer.byteLength(text),
       "x-request-id": requestId,
+      // UCloud's gateway names its request id this way; the SDKs read it from here.
+      ...(cloud === "compshare" && { "x-ucloud-request-uuid": requestId }),
     });
     res.end(text);
   }
@@ -353,12 +355,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
     if (rule && rule.dropConnection !== "after") {
       // unknown routes and the emulator's own routes answer faults in PPIO's error shape
-      const injected = (service ?? ppioService).injectedReply(rule);
+      const injected = (service ?? ppioService).injectedReply(rule, route.action);
       if (injected) {
         const headers: Record<string, string> = { ...injected.headers, ...rule.headers };
         if (rule.retryAfter !== undefined) headers["retry-after"] = String(rule.retryAfter);
         record.status = injected.status;
-        send(res, { ...injected, headers }, requestId);
+        send(res, { ...injected, headers }, requestId, cloud === "emulator" ? undefined : cloud);
         finish();
         return;
       }
@@ -378,7 +380,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       // the state change already happened; the client must not learn its outcome
       req.socket.destroy();
     } else {
-      send(res, reply, requestId);
+      send(res, reply, requestId, cloud === "emulator" ? undefined : cloud);
     }
     finish();
   }
@@ -425,6 +427,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     port,
     apiKey,
     ppio,
+    compshare,
+    compsharePublicKey,
+    compsharePrivateKey,
     faults: {
       add(rule: FaultRule): FaultHandle {
         const entry: ActiveFault = { rule, remaining: rule.times ?? 1 };

@@ -19,12 +19,16 @@ import {
 } from "../core/errors";
 import { HttpTransport, type HttpRequest, type Method, type RawResponse, type RetryPolicy } from "../core/http";
 import {
+  type ApiEndpoint,
+  apiEndpointSchema,
   type ApiInstance,
   apiInstanceSchema,
+  type CreateEndpointBody,
   type CreateInstanceBody,
   createdSchema,
   errorBodySchema,
   listSchema,
+  type UpdateEndpointBody,
   type UpgradeInstanceBody,
 } from "./schemas";
 
@@ -49,17 +53,17 @@ const BY_REASON: Record<string, [ErrorClass, string?]> = {
   REQUEST: [ValidationError],
   IMAGE_NOT_FOUND: [ValidationError, "Check the image reference and registryAuthId"],
   IMAGE_URL_OR_AUTH_ERROR: [ValidationError, "Check the image reference and registryAuthId"],
-  CUDA_VERSION_INCOMPATIBLE: [ValidationError, "Lower resource.minCudaVersion or choose another product"],
+  CUDA_VERSION_INCOMPATIBLE: [ValidationError, "Lower resource.minCudaVersion (workerConfig.minCudaVersion for an endpoint) or choose another product"],
   SERVERLESS_PRODUCT_NOT_FOUND: [ValidationError, "Check productId"],
   NETWORK_NOT_FOUND: [ValidationError, "Check network.id"],
   NETWORK_STORAGE_NOT_FOUND: [ValidationError, "Check volumes[].id"],
   TEMPLATE_NOT_FOUND: [ValidationError],
   CONFLICT: [ConflictError],
-  OPERATION_LIMIT: [ConflictError, "The instance is busy with another operation; retry when it is stable"],
+  OPERATION_LIMIT: [ConflictError, "The instance or endpoint is busy with another operation; retry when it is stable"],
   DEPENDENT_RESOURCE_STATE: [ConflictError],
   CLUSTER_STATUS: [ConflictError],
   NODE_STATUS: [ConflictError],
-  SERVERLESS_APP_NAME_IS_EXIST: [ConflictError, "appName must be unique in the account"],
+  SERVERLESS_APP_NAME_IS_EXIST: [ConflictError, "appName must be unique in the account: choose another appName, or delete the endpoint that uses it"],
   INSUFFICIENT_RESOURCE: [CapacityError, "No capacity for this product now; try another productId or candidateRegions, or retry later"],
   MIGRATE_INSUFFICIENT_RESOURCE: [CapacityError],
   BALANCE_NOT_ENOUGH: [QuotaError, "Top up the PPIO account balance"],
@@ -152,6 +156,55 @@ export class PpioClient {
   /** Replaces the whole set of exposed ports. */
   async replacePorts(id: string, ports: { port: number; protocol: string }[]): Promise<void> {
     await this.action("PUT", id, "/ports", { ports });
+  }
+
+  // ---- serverless endpoints -------------------------------------------------------
+
+  /** Sends the create exactly once; an ambiguous failure surfaces with `mayHaveSucceeded`. */
+  async createEndpoint(body: CreateEndpointBody): Promise<string> {
+    const res = await this.call("POST", "/gpus/v2/endpoints", createdSchema, { body, idempotent: false });
+    return res.id;
+  }
+
+  getEndpoint(id: string): Promise<ApiEndpoint> {
+    return this.call("GET", `/gpus/v2/endpoints/${enc(id)}`, apiEndpointSchema, { operation: "GET /gpus/v2/endpoints/{id}" });
+  }
+
+  /** The endpoint, or `null` when PPIO no longer knows it. */
+  async findEndpoint(id: string): Promise<ApiEndpoint | null> {
+    try {
+      return await this.getEndpoint(id);
+    } catch (e) {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    }
+  }
+
+  /** Every endpoint matching `keyword` (PPIO's free-text search), following `next_cursor` to the end. */
+  async listEndpoints(filter: { keyword?: string; pageSize?: number } = {}): Promise<ApiEndpoint[]> {
+    const out: ApiEndpoint[] = [];
+    let cursor = "";
+    const page = listSchema(apiEndpointSchema);
+    for (;;) {
+      const res = await this.call("GET", "/gpus/v2/endpoints", page, {
+        query: { limit: filter.pageSize ?? 100, cursor: cursor || undefined, keyword: filter.keyword },
+      });
+      out.push(...res.data);
+      if (!res.has_more || !res.next_cursor) return out;
+      cursor = res.next_cursor;
+    }
+  }
+
+  /**
+   * Sets the endpoint's spec. Safe to repeat (the default for PUT) because callers send the
+   * complete desired spec, so a second delivery changes nothing.
+   */
+  async updateEndpoint(id: string, body: UpdateEndpointBody): Promise<void> {
+    await this.call("PUT", `/gpus/v2/endpoints/${enc(id)}`, undefined, { body, operation: "PUT /gpus/v2/endpoints/{id}" });
+  }
+
+  async deleteEndpoint(id: string): Promise<void> {
+    await this.call("DELETE", `/gpus/v2/endpoints/${enc(id)}`, undefined, { operation: "DELETE /gpus/v2/endpoints/{id}" });
   }
 
   // ---- plumbing -------------------------------------------------------------------

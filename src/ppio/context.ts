@@ -5,13 +5,14 @@
 import { createHash } from "node:crypto";
 import { CredentialsError, NotFoundError } from "../core/errors";
 import { progress, settings } from "../core/provider";
-import { type Observed, Poller } from "../core/wait";
+import { type Observed, Poller, pollerOptionsFromEnv, type PollSource } from "../core/wait";
 import { PPIO_DEFAULT_BASE_URL, PpioClient } from "./client";
-import type { ApiInstance } from "./schemas";
+import type { ApiEndpoint, ApiInstance } from "./schemas";
 
 export interface PpioSession {
   client: PpioClient;
   instances: Poller<ApiInstance>;
+  endpoints: Poller<ApiEndpoint>;
 }
 
 const sessions = new Map<string, PpioSession>();
@@ -33,19 +34,45 @@ export function ppioSession(): PpioSession {
   if (!session) {
     const client = new PpioClient({ apiKey, baseUrl, log: progress });
     const instances = new Poller<ApiInstance>(
-      { fetch: (ids) => fetchEach(ids, (id) => client.getInstance(id)) },
-      { throttledForMs: () => client.transport.throttledForMs, ...pollerTuning() },
+      listOrGet((id) => client.getInstance(id), () => client.listInstances({ pageSize: PAGE })),
+      { throttledForMs: () => client.transport.throttledForMs, ...pollerOptionsFromEnv() },
     );
-    session = { client, instances };
+    const endpoints = new Poller<ApiEndpoint>(
+      listOrGet((id) => client.getEndpoint(id), () => client.listEndpoints({ pageSize: PAGE })),
+      { throttledForMs: () => client.transport.throttledForMs, ...pollerOptionsFromEnv() },
+    );
+    session = { client, instances, endpoints };
     sessions.set(key, session);
   }
   return session;
 }
 
-/** Test and benchmark knob: GPU_CLOUD_POLL_MIN_MS shortens the first poll (default 500 ms). */
-export function pollerTuning(): { minIntervalMs?: number } {
-  const min = Number(process.env.GPU_CLOUD_POLL_MIN_MS);
-  return Number.isFinite(min) && min > 0 ? { minIntervalMs: min } : {};
+const PAGE = 100;
+
+/**
+ * A poll source that, each tick, takes whichever costs fewer requests: one GET per id, or
+ * the account's list (cursor-paged, 100 a page; the cost is learnt from the last listing).
+ * Ids absent from a listing are confirmed by GET, so an object not yet listed is never
+ * taken for a deleted one.
+ */
+export function listOrGet<S extends { id: string }>(
+  get: (id: string) => Promise<S>,
+  list: () => Promise<S[]>,
+): PollSource<S> {
+  let pages = 1;
+  return {
+    async fetch(ids) {
+      if (ids.length <= pages) return fetchEach(ids, get);
+      const listed = await list();
+      pages = Math.max(1, Math.ceil(listed.length / PAGE));
+      const wanted = new Set(ids);
+      const out = new Map<string, Observed<S>>();
+      for (const item of listed) if (wanted.has(item.id)) out.set(item.id, item);
+      const missing = ids.filter((id) => !out.has(id));
+      if (missing.length > 0) for (const [id, s] of await fetchEach(missing, get)) out.set(id, s);
+      return out;
+    },
+  };
 }
 
 /** GETs each id with bounded concurrency; ids PPIO no longer knows map to null. */

@@ -6,11 +6,12 @@
 import { resolveName, timeoutMs, UNKNOWN, validate } from "../core/check";
 import type { CheckFailure } from "../core/check";
 import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
-import { GpuCloudError, NotFoundError } from "../core/errors";
+import { NotFoundError } from "../core/errors";
 import { type ConfigReader, PartialFailureError, plain, progress, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession } from "./context";
+import { createExactlyOnce } from "./create";
 import {
   type ApiInstance,
   type CreateInstanceBody,
@@ -260,47 +261,16 @@ async function converge(s: PpioSessionLike, id: string, want: "running" | "stopp
   }
 }
 
-/**
- * Sends the create POST; if its outcome is unknown (lost response, timeout, 5xx), looks
- * the instance up by its unique name before anything else: adopts it if it exists, and
- * sends again only once the lookup proved that nothing was made.
- */
-async function createExactlyOnce(client: PpioClient, body: CreateInstanceBody): Promise<string> {
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const sentAt = Date.now();
-    try {
-      return await client.createInstance(body);
-    } catch (e) {
-      if (!(e instanceof GpuCloudError) || !e.mayHaveSucceeded) throw e;
-      lastError = e;
-      progress(`${kind} "${body.name}": create outcome unknown (${e.message}); looking it up by name`);
-      let found: ApiInstance[];
-      try {
-        found = (await client.listInstances({ name: body.name })).filter(
-          (i) =>
-            i.name === body.name &&
-            (i.product_id === undefined || i.product_id === body.product_id) &&
-            (typeof i.created_at !== "number" || i.created_at * 1000 >= sentAt - 10 * 60_000),
-        );
-      } catch (lookupError) {
-        throw new GpuCloudError(
-          `the create request's outcome is unknown and the lookup by name failed (${(lookupError as Error).message}); ` +
-            `an instance named "${body.name}" may exist`,
-          { cloud: "ppio", operation: "POST /gpus/v2/instances", hint: "Check the PPIO console before running pulumi up again", cause: e },
-        );
-      }
-      if (found.length > 0) {
-        if (found.length > 1) {
-          progress(`${kind} "${body.name}": ${found.length} instances carry this name; adopting ${found[0].id}, check ${found.slice(1).map((i) => i.id).join(", ")}`);
-        }
-        progress(`${kind} "${body.name}": found ${found[0].id}; adopting it`);
-        return found[0].id;
-      }
-      progress(`${kind} "${body.name}": no instance was made; sending the create again`);
-    }
-  }
-  throw lastError;
+/** Sends the create once; a lost response is resolved by a lookup by the instance's unique name. */
+function createInstanceOnce(client: PpioClient, body: CreateInstanceBody): Promise<string> {
+  return createExactlyOnce({
+    noun: "instance",
+    name: body.name,
+    operation: "POST /gpus/v2/instances",
+    send: () => client.createInstance(body),
+    list: () => client.listInstances({ name: body.name }),
+    isOurs: (i) => i.name === body.name && (i.product_id === undefined || i.product_id === body.product_id),
+  });
 }
 
 function reasonOf(e: unknown): string {
@@ -328,7 +298,7 @@ export const ppioInstance = {
     const args = parse(inputs);
     const name = args.name!;
     const s = ppioSession();
-    const id = await createExactlyOnce(s.client, toCreateBody(args, name));
+    const id = await createInstanceOnce(s.client, toCreateBody(args, name));
     progress(`${kind} ${id} created ("${name}")`);
     // From here on the instance exists: any failure must hand its id to the engine.
     try {

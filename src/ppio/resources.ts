@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../core/inputs";
 import { dynamicType, providerModule } from "../core/provider";
-import type { PpioInstanceInputs } from "./schemas";
+import type { PpioEndpointInputs, PpioInstanceInputs } from "./schemas";
 
 /** Arguments of {@link PpioInstance}; see the README for every field. */
 export type PpioInstanceArgs = ArgsOf<Omit<PpioInstanceInputs, "autonamePrefix">>;
@@ -55,6 +55,53 @@ export class PpioInstance extends pulumi.CustomResource {
         createdAt: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["sshPassword"] }),
+    );
+  }
+}
+
+/** Arguments of {@link PpioEndpoint}; see the README for every field. */
+export type PpioEndpointArgs = ArgsOf<Omit<PpioEndpointInputs, "autonamePrefix">>;
+
+/** Workers of an endpoint: how many serve requests now, of how many there are. */
+export interface PpioEndpointWorkers {
+  ready: number;
+  total: number;
+}
+
+/**
+ * A PPIO serverless GPU endpoint: workers that scale between `workerConfig.minReplicas` and
+ * `maxReplicas` behind one URL. `pulumi up` creates it and waits until it runs; every
+ * change but `type` and `appName` updates it in place.
+ */
+export class PpioEndpoint extends pulumi.CustomResource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly type: pulumi.Output<"sync" | "async">;
+  declare readonly appName: pulumi.Output<string | undefined>;
+  declare readonly endpointId: pulumi.Output<string>;
+  /** PPIO's `status.status`: `creating`, `running`, `updating`, `failed`, … */
+  declare readonly status: pulumi.Output<string>;
+  declare readonly statusMessage: pulumi.Output<string | undefined>;
+  /** The invoke URL of a sync endpoint; async endpoints have none. */
+  declare readonly url: pulumi.Output<string | undefined>;
+  declare readonly workers: pulumi.Output<PpioEndpointWorkers>;
+  declare readonly createdAt: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: PpioEndpointArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      dynamicType("ppio", "Endpoint"),
+      name,
+      {
+        ...args,
+        __provider: providerModule("ppioEndpoint"),
+        autonamePrefix: args.name === undefined ? name : undefined,
+        endpointId: undefined,
+        status: undefined,
+        statusMessage: undefined,
+        url: undefined,
+        workers: undefined,
+        createdAt: undefined,
+      },
+      opts,
     );
   }
 }

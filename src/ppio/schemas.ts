@@ -178,3 +178,166 @@ export const upgradeInstanceBodySchema = z.object({
   save_data: z.boolean().optional(),
 });
 export type UpgradeInstanceBody = z.infer<typeof upgradeInstanceBodySchema>;
+
+// ---- serverless endpoints: inputs -------------------------------------------------------
+
+const whole = z.number().int("must be a whole number");
+
+export const endpointWorkerConfigSchema = z.strictObject({
+  minReplicas: whole.min(0, "must be at least 0").optional(),
+  maxReplicas: whole.min(0, "must be 0–1000").max(1000, "must be 0–1000"),
+  idleTimeout: whole.min(0, "must be at least 0 seconds").optional(),
+  maxConcurrentPerWorker: whole.min(1, "must be at least 1").optional(),
+  gpuNum: whole.min(1, "must be 1–8").max(8, "must be 1–8").optional(),
+  rootfsSizeGb: whole.min(10, "at least 10 GB").optional(),
+  minCudaVersion: z.string().regex(/^\d+\.\d+$/, 'must look like "12.1"').optional(),
+  requestTimeout: whole.min(1, "must be at least 1 second").optional(),
+});
+
+export const endpointVolumeSchema = z.strictObject({
+  id: z.string().max(255, "at most 255 characters"),
+  type: z.enum(["local", "network"], { message: 'must be "local" or "network"' }),
+  size: whole.min(1, "must be at least 1 GB"),
+  mountPoint: z.string().regex(/^\/[^\s]*$/, "must be an absolute path such as /data"),
+});
+
+export const endpointInputsSchema = z
+  .strictObject({
+    type: z.enum(["sync", "async"], { message: 'must be "sync" or "async"' }),
+    name: z.string().min(1, "name must not be empty").max(255, "name is at most 255 characters").optional(),
+    autonamePrefix: z.string().optional(),
+    productId: idString("productId"),
+    image: z.string().min(1, "image must not be empty").max(500, "image is at most 500 characters"),
+    workerConfig: endpointWorkerConfigSchema,
+    appName: z.string().max(255, "appName is at most 255 characters").optional(),
+    registryAuthId: z.string().max(255, "registryAuthId is at most 255 characters").optional(),
+    entrypoint: z.string().max(2047, "at most 2047 characters").optional(),
+    command: z.string().max(2047, "at most 2047 characters").optional(),
+    policy: z
+      .strictObject({
+        type: z.enum(["queue", "concurrency"], { message: 'must be "queue" or "concurrency"' }),
+        value: whole.min(1, "must be at least 1"),
+      })
+      .optional(),
+    volumes: z.array(endpointVolumeSchema).optional(),
+    envs: envsSchema,
+    ports: z.array(whole.min(1, "ports are 1–65535").max(65535, "ports are 1–65535")).optional(),
+    healthCheck: z
+      .strictObject({
+        path: z.string().regex(/^\/\S*$/, "must be an absolute URL path such as /health"),
+        port: whole.min(1, "ports are 1–65535").max(65535, "ports are 1–65535"),
+      })
+      .optional(),
+    regionId: idString("regionId").optional(),
+    timeouts: timeoutsSchema,
+  })
+  .superRefine((v, ctx) => {
+    // Cross-field rules only look at values that are already numbers: during preview a
+    // field may still be unknown, and its own schema reports (or forgives) it.
+    const { minReplicas, maxReplicas } = v.workerConfig ?? {};
+    if (typeof minReplicas === "number" && typeof maxReplicas === "number" && minReplicas > maxReplicas) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["workerConfig", "minReplicas"],
+        message: `must not exceed workerConfig.maxReplicas (${maxReplicas})`,
+      });
+    }
+    const seen = new Set<number>();
+    if (Array.isArray(v.ports)) {
+      v.ports.forEach((p, i) => {
+        if (seen.has(p)) ctx.addIssue({ code: "custom", path: ["ports", i], message: `port ${p} is listed twice` });
+        seen.add(p);
+      });
+    }
+    if (Array.isArray(v.volumes)) {
+      v.volumes.forEach((vol, i) => {
+        if (vol?.type === "network" && vol.id === "") {
+          ctx.addIssue({ code: "custom", path: ["volumes", i, "id"], message: "a network volume needs its id" });
+        }
+      });
+    }
+  });
+
+export type PpioEndpointInputs = z.input<typeof endpointInputsSchema>;
+
+// ---- serverless endpoints: wire shapes --------------------------------------------------
+
+const num = z.number().optional();
+
+export const apiEndpointSchema = z.looseObject({
+  id: z.string(),
+  type: z.string().optional(),
+  name: z.string().optional(),
+  app_name: z.string().optional(),
+  status: statusSchema,
+  url: z.string().optional(),
+  product_id: z.string().optional(),
+  worker_config: z
+    .looseObject({
+      min_replicas: num,
+      max_replicas: num,
+      idle_timeout: num,
+      max_concurrent_per_worker: num,
+      gpu_num: num,
+      rootfs_size_gb: num,
+      min_cuda_version: z.string().optional(),
+      request_timeout: num,
+    })
+    .nullish(),
+  policy: z.looseObject({ type: z.string(), value: z.number() }).nullish(),
+  image: z.string().optional(),
+  registry_auth_id: z.string().optional(),
+  entrypoint: z.string().optional(),
+  command: z.string().optional(),
+  volumes: z
+    .array(z.looseObject({ id: z.string().optional().default(""), type: z.string(), size: num, mount_point: z.string() }))
+    .nullish(),
+  envs: z.array(kv).nullish(),
+  ports: z.array(z.number()).nullish(),
+  workers: z.array(z.looseObject({ id: z.string(), status: statusSchema })).nullish(),
+  health_check: z.looseObject({ path: z.string(), port: z.number() }).nullish(),
+  region_id: z.string().optional(),
+  created_at: timestamp,
+});
+
+export type ApiEndpoint = z.infer<typeof apiEndpointSchema>;
+
+const wireWorkerConfig = z.object({
+  max_replicas: z.number(),
+  min_replicas: z.number().optional(),
+  idle_timeout: z.number().optional(),
+  max_concurrent_per_worker: z.number().optional(),
+  gpu_num: z.number().optional(),
+  rootfs_size_gb: z.number().optional(),
+  min_cuda_version: z.string().optional(),
+  request_timeout: z.number().optional(),
+});
+
+/** The fields `PUT /gpus/v2/endpoints/{id}` accepts: everything but `type` and `app_name`. */
+export const updateEndpointBodySchema = z.object({
+  name: z.string().optional(),
+  product_id: z.string().optional(),
+  image: z.string().optional(),
+  worker_config: wireWorkerConfig.optional(),
+  registry_auth_id: z.string().optional(),
+  entrypoint: z.string().optional(),
+  command: z.string().optional(),
+  policy: z.object({ type: z.string(), value: z.number() }).optional(),
+  volumes: z.array(z.object({ id: z.string(), type: z.string(), size: z.number(), mount_point: z.string() })).optional(),
+  envs: wireEnvs.optional(),
+  ports: z.array(z.number()).optional(),
+  health_check: z.object({ path: z.string(), port: z.number() }).optional(),
+  region_id: z.string().optional(),
+});
+export type UpdateEndpointBody = z.infer<typeof updateEndpointBodySchema>;
+
+/** The body of `POST /gpus/v2/endpoints`: the update fields plus the two fixed at creation. */
+export const createEndpointBodySchema = updateEndpointBodySchema.extend({
+  type: z.string(),
+  name: z.string(),
+  product_id: z.string(),
+  image: z.string(),
+  worker_config: wireWorkerConfig,
+  app_name: z.string().optional(),
+});
+export type CreateEndpointBody = z.infer<typeof createEndpointBodySchema>;

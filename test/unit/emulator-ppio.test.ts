@@ -105,7 +105,7 @@ describe("wire basics", () => {
     expect(missing.body.message).toContain("no route");
   });
 
-  it("answers POST / as an unknown CompShare action until CompShare lands", async () => {
+  it("answers an unknown CompShare action on POST / with RetCode 161", async () => {
     const res = await fetch(`${emu.url}/?Action=DescribeThing`, { method: "POST" });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ RetCode: 161 });

@@ -2,7 +2,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type PolicyTable, tableRows } from "../../src/core/diff";
+import { ENDPOINT_POLICY } from "../../src/ppio/endpoint";
 import { INSTANCE_POLICY } from "../../src/ppio/instance";
+import { INSTANCE_POLICY as COMPSHARE_INSTANCE_POLICY } from "../../src/compshare/instance";
 
 const readme = readFileSync(`${process.cwd()}/README.md`, "utf8");
 
@@ -15,7 +17,11 @@ function readmeRows(name: string): string[] {
   return table.slice(0, table.findIndex((l) => !l.startsWith("|"))).slice(2);
 }
 
-const tables: [string, PolicyTable][] = [["PpioInstance", INSTANCE_POLICY]];
+const tables: [string, PolicyTable][] = [
+  ["PpioInstance", INSTANCE_POLICY],
+  ["PpioEndpoint", ENDPOINT_POLICY],
+  ["CompShareInstance", COMPSHARE_INSTANCE_POLICY],
+];
 
 describe.each(tables)("README table for %s", (name, policy) => {
   it("matches the policy table row for row", () => {

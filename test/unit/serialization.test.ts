@@ -53,6 +53,44 @@ const resources: [string, () => Promise<(name: string) => pulumi.CustomResource>
     "ppioInstance",
     { productId: "", image: "i", resource: { gpuNum: 1, rootfsSizeGb: 20 } },
   ],
+  [
+    "PpioEndpoint",
+    async () => {
+      const { PpioEndpoint } = await import("../../src/index");
+      return (name) => new PpioEndpoint(name, { type: "sync", productId: "p", image: "i", workerConfig: { maxReplicas: 1 } });
+    },
+    "ppioEndpoint",
+    { type: "sync", productId: "p", image: "i", workerConfig: { maxReplicas: 1001 } },
+  ],
+  [
+    "CompShareInstance",
+    async () => {
+      const { CompShareInstance } = await import("../../src/index");
+      return (name) =>
+        new CompShareInstance(name, {
+          region: "cn-wlcb",
+          zone: "cn-wlcb-01",
+          gpuType: "4090",
+          gpu: 1,
+          cpu: 16,
+          memory: 65536,
+          compShareImageId: "compshareImage-165jmhx19ik7",
+          disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
+        });
+    },
+    "compShareInstance",
+    {
+      region: "cn-wlcb",
+      zone: "cn-wlcb-01",
+      gpuType: "A800",
+      gpu: 1,
+      cpu: 16,
+      memory: 65536,
+      compShareImageId: "compshareImage-165jmhx19ik7",
+      disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
+      chargeType: "Spot",
+    },
+  ],
 ];
 
 describe.each(resources)("%s provider serialization", (name, make, exportName, bad) => {

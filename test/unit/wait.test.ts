@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AuthenticationError, ServerError, TerminalStateError, TimeoutError } from "../../src/core/errors";
-import { type Observed, Poller, type PollSource, type WaitSpec } from "../../src/core/wait";
+import { type Observed, Poller, pollerOptionsFromEnv, type PollSource, type WaitSpec } from "../../src/core/wait";
+import { listOrGet } from "../../src/ppio/context";
 
 /** A fake cloud: each id walks through a list of states, one step per fetch. */
 function fakeSource(scripts: Record<string, (string | null)[]>) {
@@ -107,10 +108,82 @@ describe("Poller", () => {
     expect(f.calls.length).toBeGreaterThan(3);
   });
 
+  it("shortens ids in progress lines but keeps a type prefix", async () => {
+    const { shortId } = await import("../../src/core/wait");
+    expect(shortId("d8905fdd3e6284ad")).toBe("d8905fdd…");
+    expect(shortId("uhost-cba588n8p9icxyz")).toBe("uhost-cba588n8…");
+    expect(shortId("uhost-cba588n8p9ic")).toBe("uhost-cba588n8p9ic");
+    expect(shortId("XKEQU1z3xKAp")).toBe("XKEQU1z3xKAp");
+    expect(shortId("short")).toBe("short");
+  });
+
   it("treats a vanished object as not found", async () => {
     const f = fakeSource({ a: ["removing", null] });
     const p = new Poller(f.source, { minIntervalMs: 5, log });
     const r = await p.wait(spec("a", { target: "deleted", until: (s) => (s === null ? "done" : "pending") }));
     expect(r).toBeNull();
+  });
+});
+
+describe("the naive baseline strategy", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("polls each object on its own, first after 3 s and then every 5 s", async () => {
+    vi.useFakeTimers();
+    const f = fakeSource({ a: Array(10).fill("pulling"), b: Array(10).fill("pulling") });
+    const p = new Poller(f.source, { strategy: "naive", log });
+    void p.wait(spec("a", { timeoutMs: 60_000 })).catch(() => undefined);
+    void p.wait(spec("b", { timeoutMs: 60_000 })).catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(2_900);
+    expect(f.calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(f.calls).toEqual([["a"], ["b"]]);
+    await vi.advanceTimersByTimeAsync(4_800);
+    expect(f.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(f.calls).toHaveLength(4);
+  });
+
+  it("is chosen by GPU_CLOUD_POLL_STRATEGY, the first poll by GPU_CLOUD_POLL_MIN_MS", () => {
+    expect(pollerOptionsFromEnv({ GPU_CLOUD_POLL_STRATEGY: "naive" })).toEqual({ strategy: "naive" });
+    expect(pollerOptionsFromEnv({ GPU_CLOUD_POLL_MIN_MS: "50" })).toEqual({ minIntervalMs: 50 });
+    expect(pollerOptionsFromEnv({})).toEqual({});
+  });
+});
+
+describe("PPIO's list-or-get poll source", () => {
+  function counting(items: Record<string, string>) {
+    const calls = { get: [] as string[], list: 0 };
+    const source = listOrGet(
+      async (id) => {
+        calls.get.push(id);
+        if (!(id in items)) throw new (await import("../../src/core/errors")).NotFoundError("gone", { cloud: "ppio" });
+        return { id, s: items[id] };
+      },
+      async () => {
+        calls.list++;
+        return Object.entries(items)
+          .filter(([id]) => id !== "fresh") // not yet listed
+          .map(([id, s]) => ({ id, s }));
+      },
+    );
+    return { source, calls };
+  }
+
+  it("gets a single id directly", async () => {
+    const c = counting({ a: "running" });
+    const out = await c.source.fetch(["a"]);
+    expect(out.get("a")).toEqual({ id: "a", s: "running" });
+    expect(c.calls).toEqual({ get: ["a"], list: 0 });
+  });
+
+  it("lists once for many ids and confirms the missing ones by get", async () => {
+    const c = counting({ a: "running", b: "pulling", fresh: "toCreate" });
+    const out = await c.source.fetch(["a", "b", "fresh", "gone"]);
+    expect(c.calls.list).toBe(1);
+    expect(c.calls.get.sort()).toEqual(["fresh", "gone"]);
+    expect(out.get("fresh")).toEqual({ id: "fresh", s: "toCreate" });
+    expect(out.get("gone")).toBeNull();
+    expect(out.get("b")).toEqual({ id: "b", s: "pulling" });
   });
 });

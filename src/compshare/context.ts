@@ -1,0 +1,66 @@
+/**
+ * One CompShare client and one poller per account (base URL + key pair + project) per
+ * provider process. Each poll tick is one DescribeCompShareInstance per region carrying up
+ * to 100 `UHostIds.N`, however many resources are waiting: 5 waiters cost one request, 250
+ * cost three.
+ */
+import { createHash } from "node:crypto";
+import { CredentialsError } from "../core/errors";
+import { progress, settings } from "../core/provider";
+import { type Observed, Poller, pollerOptionsFromEnv } from "../core/wait";
+import { COMPSHARE_DEFAULT_BASE_URL, CompShareClient } from "./client";
+import type { ApiInstance } from "./schemas";
+
+export interface CompShareSession {
+  client: CompShareClient;
+  instances: Poller<ApiInstance>;
+  /** Tells the poller which region to describe an id in (Describe is per region). */
+  track(id: string, region: string): void;
+}
+
+const sessions = new Map<string, CompShareSession>();
+
+export function compShareSession(): CompShareSession {
+  const publicKey = settings.get("compshare:publicKey", "COMPSHARE_PUBLIC_KEY");
+  const privateKey = settings.get("compshare:privateKey", "COMPSHARE_PRIVATE_KEY");
+  const projectId = settings.get("compshare:projectId", "COMPSHARE_PROJECT_ID");
+  const baseUrl = settings.get("compshare:baseUrl", "COMPSHARE_BASE_URL") ?? COMPSHARE_DEFAULT_BASE_URL;
+  if (!publicKey || !privateKey) {
+    const missing = [!publicKey && "public key", !privateKey && "private key"].filter(Boolean).join(" and ");
+    throw new CredentialsError(`no ${missing}`, {
+      cloud: "compshare",
+      hint:
+        "Set them with `pulumi config set compshare:publicKey <key>` and `pulumi config set --secret compshare:privateKey <key>`, " +
+        "or the environment variables COMPSHARE_PUBLIC_KEY and COMPSHARE_PRIVATE_KEY",
+    });
+  }
+  const key = [baseUrl, publicKey, createHash("sha256").update(privateKey).digest("hex"), projectId ?? ""].join("\0");
+  let session = sessions.get(key);
+  if (!session) {
+    const client = new CompShareClient({ publicKey, privateKey, projectId, baseUrl, log: progress });
+    const regions = new Map<string, string>();
+    const instances = new Poller<ApiInstance>(
+      { fetch: (ids) => describeTick(client, regions, ids) },
+      { throttledForMs: () => client.transport.throttledForMs, ...pollerOptionsFromEnv() },
+    );
+    session = { client, instances, track: (id, region) => regions.set(id, region) };
+    sessions.set(key, session);
+  }
+  return session;
+}
+
+/** One poll tick: the due ids grouped by region, each group described 100 ids per call. */
+async function describeTick(client: CompShareClient, regions: Map<string, string>, ids: string[]): Promise<Map<string, Observed<ApiInstance>>> {
+  const byRegion = new Map<string, string[]>();
+  for (const id of ids) {
+    const region = regions.get(id) ?? "";
+    byRegion.set(region, [...(byRegion.get(region) ?? []), id]);
+  }
+  const out = new Map<string, Observed<ApiInstance>>(ids.map((id) => [id, null]));
+  await Promise.all(
+    [...byRegion].map(async ([region, group]) => {
+      for (const found of await client.describeByIds(group, { Region: region || undefined })) out.set(found.UHostId, found);
+    }),
+  );
+  return out;
+}

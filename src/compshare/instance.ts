@@ -1,0 +1,546 @@
+/**
+ * The runtime provider of `CompShareInstance`: check, diff, create, read, update and delete
+ * of a CompShare GPU virtual machine. Loaded in the Pulumi provider process through
+ * `pulumi-gpu-cloud/runtime`; never serialized.
+ */
+import { randomBytes } from "node:crypto";
+import { resolveName, timeoutMs, validate } from "../core/check";
+import type { CheckFailure } from "../core/check";
+import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
+import { AuthenticationError, CapacityError, ConflictError, CredentialsError, GpuCloudError, NotFoundError, TerminalStateError } from "../core/errors";
+import { sleep } from "../core/http";
+import { type ConfigReader, PartialFailureError, plain, progress, settings } from "../core/provider";
+import type { Observed, Verdict } from "../core/wait";
+import { type CompShareClient, OPERATION_IN_PROGRESS } from "./client";
+import { type CompShareSession, compShareSession } from "./context";
+import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, instanceInputsSchema } from "./schemas";
+
+type Props = Record<string, unknown>;
+type Inputs = ReturnType<typeof instanceInputsSchema.parse>;
+
+const RESIZE = "StopCompShareInstance → ResizeCompShareInstance → back to powerState";
+
+/** What a change of each input does. The README's table is checked against this one. */
+export const INSTANCE_POLICY: PolicyTable = {
+  name: { kind: "update", via: "ModifyCompShareInstanceName" },
+  region: { kind: "replace" },
+  zone: { kind: "replace" },
+  gpuType: { kind: "replace", why: "Resize keeps the GPU type" },
+  gpu: { kind: "update", via: RESIZE },
+  cpu: { kind: "update", via: RESIZE },
+  memory: { kind: "update", via: RESIZE },
+  compShareImageId: { kind: "replace", why: "a reinstall would wipe the boot disk: it is a new machine either way" },
+  disks: { kind: "replace" },
+  chargeType: { kind: "replace" },
+  quantity: { kind: "replace", why: "a purchase term, fixed at create" },
+  remark: { kind: "replace", why: "CompShare has no action that changes a remark" },
+  securityGroupId: { kind: "replace" },
+  minimalCpuPlatform: { kind: "replace" },
+  enableUS3: { kind: "replace" },
+  machineType: { kind: "replace" },
+  powerState: { kind: "update", via: "StopCompShareInstance or StartCompShareInstance" },
+  checkCapacity: { kind: "ignore", why: "only decides whether create asks first" },
+  timeouts: { kind: "ignore", why: "only bounds our waits" },
+  autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
+};
+
+const SHAPE_FIELDS = ["gpu", "cpu", "memory"];
+
+const DEFAULT_TIMEOUTS = { create: "20m", update: "20m", delete: "15m" };
+
+/** How often an action refused by the operation lock (RetCode 8903, never executed) is sent again. */
+const LOCK_ATTEMPTS = 6;
+
+/** Describe may lag a create by a moment; an id it does not return yet is not a failure until then. */
+const APPEAR_GRACE_MS = 60_000;
+
+const kind = "compshare instance";
+
+// ---- state vocabulary ---------------------------------------------------------------
+
+const INSTALL_FAIL = "Install Fail";
+const STABLE = new Set(["Running", "Stopped", INSTALL_FAIL]);
+
+export const isFailedState = (state: string): boolean => state === INSTALL_FAIL;
+
+/** `""` means CompShare could not fetch the state just now: a transitional word, not a failure. */
+const stateOf = (s: Observed<ApiInstance>) => (s ? s.State || "unknown" : "gone");
+
+/**
+ * Running, or why it never will be. `Stopped` is a failure only once the instance was seen in
+ * another state during this wait: right after a start request Describe may still say Stopped.
+ */
+function untilRunning(): (s: Observed<ApiInstance>) => Verdict {
+  const startedAt = Date.now();
+  let moved = false;
+  return (s) => {
+    if (!s) return Date.now() - startedAt < APPEAR_GRACE_MS ? "pending" : { failed: "disappeared" };
+    if (s.State === "Running") return "done";
+    if (s.State === INSTALL_FAIL) return { failed: "is Install Fail (CompShare could not install it)" };
+    if (s.State === "Stopped" && moved) return { failed: "stopped again instead of starting" };
+    if (s.State !== "Stopped") moved = true;
+    return "pending";
+  };
+}
+
+function untilStopped(s: Observed<ApiInstance>): Verdict {
+  if (!s) return { failed: "disappeared" };
+  if (s.State === "Stopped") return "done";
+  if (s.State === INSTALL_FAIL) return { failed: "is Install Fail" };
+  return "pending";
+}
+
+/** Stopped with the new shape: Resize passes through `Resizing` and ends Stopped. */
+function untilResized(want: { gpu: number; cpu: number; memory: number }) {
+  return (s: Observed<ApiInstance>): Verdict => {
+    const v = untilStopped(s);
+    if (v !== "done") return v;
+    return s!.GPU === want.gpu && s!.CPU === want.cpu && s!.Memory === want.memory ? "done" : "pending";
+  };
+}
+
+const untilStable = (s: Observed<ApiInstance>): Verdict => (!s ? { failed: "disappeared" } : STABLE.has(s.State) ? "done" : "pending");
+const untilStableOrGone = (s: Observed<ApiInstance>): Verdict => (!s || STABLE.has(s.State) ? "done" : "pending");
+const untilGone = (s: Observed<ApiInstance>): Verdict => (s ? "pending" : "done");
+
+// ---- mapping ----------------------------------------------------------------------
+
+/**
+ * The lost-response marker: every create appends ` [pulumi-gpu-cloud <16 hex>]` to `Remark`,
+ * the hex being a one-off random token of that create. If the answer to a create is lost,
+ * the instance this very request made is the one with our name *and* this token, whatever
+ * else carries the same name. Outputs show the remark without it.
+ */
+const MARKER = /\s*\[pulumi-gpu-cloud [0-9a-f]+\]$/;
+export const createMarker = (): string => `[pulumi-gpu-cloud ${randomBytes(8).toString("hex")}]`;
+export const stripMarker = (remark: string | undefined): string | undefined => remark?.replace(MARKER, "");
+
+const diskParams = (a: Inputs) => a.disks.map((d) => ({ IsBoot: d.isBoot, Type: d.type, Size: d.size }));
+
+export function toCreateParams(a: Inputs, name: string, marker: string): CreateParams {
+  return {
+    Region: a.region,
+    Zone: a.zone,
+    GpuType: a.gpuType,
+    GPU: a.gpu,
+    CPU: a.cpu,
+    Memory: a.memory,
+    CompShareImageId: a.compShareImageId,
+    MachineType: a.machineType ?? "G",
+    Disks: diskParams(a),
+    ChargeType: a.chargeType,
+    Quantity: a.quantity,
+    Name: name,
+    Remark: a.remark ? `${a.remark} ${marker}` : marker,
+    SecurityGroupId: a.securityGroupId,
+    MinimalCpuPlatform: a.minimalCpuPlatform,
+    EnableUS3: a.enableUS3,
+  };
+}
+
+/** CompShare sends passwords base64-encoded; anything that is not clean base64 text passes as is. */
+export function decodePassword(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(raw)) return raw;
+  const bytes = Buffer.from(raw, "base64");
+  if (bytes.toString("base64") !== raw) return raw;
+  const text = bytes.toString("utf8");
+  return text.includes("\uFFFD") || /[\u0000-\u001f\u007f]/.test(text) ? raw : text;
+}
+
+function isoTime(t: number | undefined): string | undefined {
+  return typeof t === "number" && Number.isFinite(t) && t > 0 ? new Date(t * 1000).toISOString() : undefined;
+}
+
+const POWER: Record<string, "running" | "stopped"> = { Running: "running", Stopped: "stopped" };
+
+/**
+ * Outputs: the inputs as declared, refreshed with what CompShare reports for the fields it
+ * reports, plus the computed outputs. `chargeType`, `disks` and the platform stay as
+ * declared: Describe words them differently (a Spot instance reads `Postpay`), and that
+ * is not drift.
+ */
+export function toOutputs(declared: Props, live: ApiInstance | null, id: string, pricePerHour?: unknown): Props {
+  const { __provider, ...inputs } = declared;
+  void __provider;
+  const price = typeof pricePerHour === "number" ? pricePerHour : undefined;
+  if (!live) return plain({ ...inputs, uhostId: id, pricePerHour: price });
+  return plain({
+    ...inputs,
+    name: live.Name || inputs.name,
+    region: live.Region || inputs.region,
+    zone: live.Zone || inputs.zone,
+    gpuType: live.GpuType || inputs.gpuType,
+    gpu: live.GPU ?? inputs.gpu,
+    cpu: live.CPU ?? inputs.cpu,
+    memory: live.Memory ?? inputs.memory,
+    compShareImageId: live.CompShareImageId || inputs.compShareImageId,
+    remark: live.Remark === undefined ? inputs.remark : stripMarker(live.Remark) || undefined,
+    powerState: POWER[live.State] ?? inputs.powerState,
+    uhostId: live.UHostId,
+    state: live.State,
+    sshLoginCommand: live.SshLoginCommand || undefined,
+    password: decodePassword(live.Password),
+    ips: live.IPSet.map((ip) => ip.IP).filter((ip): ip is string => !!ip),
+    createTime: isoTime(live.CreateTime),
+    expireTime: isoTime(live.ExpireTime),
+    pricePerHour: price,
+  });
+}
+
+/** Values that mean the same thing compare equal in diffs (the API's defaults filled in). */
+function normalize(field: string, v: unknown): unknown {
+  if (v === "" || v === null) return undefined;
+  switch (field) {
+    case "powerState":
+      return v ?? "running";
+    case "chargeType":
+      return v ?? "Month";
+    case "quantity":
+      return v ?? 1;
+    case "machineType":
+      return v ?? "G";
+    case "enableUS3":
+      return v ?? false;
+    default:
+      return v;
+  }
+}
+
+// ---- waiting and acting -----------------------------------------------------------
+
+function parse(props: Props): Inputs {
+  const { __provider, ...rest } = props;
+  void __provider;
+  return instanceInputsSchema.parse(rest);
+}
+
+interface Target {
+  s: CompShareSession;
+  id: string;
+  region: string;
+  zone: string;
+  spot: boolean;
+  deadline: number;
+  /** The input that sets the deadline, for timeout messages. */
+  setting: string;
+}
+
+const where = (t: Target) => ({ Region: t.region, Zone: t.zone, UHostId: t.id });
+
+async function waitFor(t: Target, target: string, until: (s: Observed<ApiInstance>) => Verdict): Promise<Observed<ApiInstance>> {
+  t.s.track(t.id, t.region);
+  return t.s.instances.wait({
+    cloud: "compshare",
+    id: t.id,
+    kind,
+    target,
+    describe: stateOf,
+    until,
+    timeoutMs: Math.max(0, t.deadline - Date.now()),
+    timeoutSetting: t.setting,
+  });
+}
+
+async function describeNow(t: Target): Promise<ApiInstance> {
+  const live = await t.s.client.findInstance(t.id, t.region);
+  if (!live) {
+    throw new NotFoundError(`instance ${t.id} no longer exists`, {
+      cloud: "compshare",
+      operation: "DescribeCompShareInstance",
+      hint: "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again",
+    });
+  }
+  return live;
+}
+
+/**
+ * Runs an action, waiting out CompShare's per-instance operation lock: RetCode 8903 means
+ * the action was refused, not run, so once the instance is stable it is sent again (a
+ * bounded number of times, within the deadline).
+ */
+async function underLock(t: Target, action: string, run: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      const locked = e instanceof ConflictError && e.code === String(OPERATION_IN_PROGRESS);
+      const pause = 500 * attempt;
+      if (!locked || attempt >= LOCK_ATTEMPTS || Date.now() + pause >= t.deadline) throw e;
+      progress(`${kind} ${t.id}: ${action} refused, another operation is in progress; retrying once it is stable`);
+      await waitFor(t, "stable", untilStable);
+      // The lock can outlive the transition a moment; do not hammer it.
+      await sleep(pause);
+    }
+  }
+}
+
+async function stop(t: Target): Promise<void> {
+  await underLock(t, "StopCompShareInstance", () =>
+    t.s.client.stopInstance({ ...where(t), ...(t.spot && { Force: true }) }),
+  );
+}
+
+/**
+ * Brings a settled instance to the desired power state and returns its last observed state
+ * (fresh from the shared poll, so outputs need no Describe of their own).
+ */
+async function converge(t: Target, want: "running" | "stopped", known?: Observed<ApiInstance>): Promise<ApiInstance> {
+  let live: Observed<ApiInstance> = known ?? (await describeNow(t));
+  if (!STABLE.has(live.State)) live = await waitFor(t, "stable", untilStable);
+  const state = live!.State;
+  if (state === INSTALL_FAIL) {
+    throw new TerminalStateError(`${kind} ${t.id} is Install Fail and cannot be powered ${want === "running" ? "on" : "off"}`, {
+      cloud: "compshare",
+      operation: "converge",
+      hint: "The next `pulumi up` replaces it",
+    });
+  }
+  if (want === "stopped" && state === "Running") {
+    await stop(t);
+    live = await waitFor(t, "Stopped", untilStopped);
+  } else if (want === "running" && state === "Stopped") {
+    await underLock(t, "StartCompShareInstance", () => t.s.client.startInstance(where(t)));
+    live = await waitFor(t, "Running", untilRunning());
+  }
+  return live!;
+}
+
+/**
+ * Asks CheckCompShareResourceCapacity whether the shape can be scheduled, so a sold-out GPU
+ * type fails here, before anything is bought. The check only advises: if it cannot answer
+ * (an error other than a bad key), the create goes ahead and the cloud decides.
+ */
+async function checkCapacity(client: CompShareClient, a: Inputs): Promise<void> {
+  let specs;
+  try {
+    specs = await client.checkResourceCapacity({
+      Region: a.region,
+      Zone: a.zone,
+      GpuType: a.gpuType,
+      MachineType: a.machineType ?? "G",
+      MinimalCpuPlatform: a.minimalCpuPlatform,
+      CompShareImageId: a.compShareImageId,
+      ChargeType: a.chargeType,
+      Disks: diskParams(a),
+    });
+  } catch (e) {
+    if (e instanceof AuthenticationError || e instanceof CredentialsError) throw e;
+    progress(`${kind}: capacity pre-check unavailable (${reasonOf(e)}); creating anyway`);
+    return;
+  }
+  const sameGpu = specs.filter((sp) => sp.Gpu === a.gpu);
+  const exact = sameGpu.find((sp) => sp.Cpu === a.cpu && sp.Mem * 1024 === a.memory);
+  const enough = exact ? exact.ResourceEnough : sameGpu.length === 0 || sameGpu.some((sp) => sp.ResourceEnough);
+  if (enough) return;
+  throw new CapacityError(
+    `no capacity for gpuType ${a.gpuType} × ${a.gpu} (${a.cpu} vCPU, ${a.memory / 1024} GB) in zone ${a.zone} right now`,
+    {
+      cloud: "compshare",
+      operation: "CheckCompShareResourceCapacity",
+      hint: "Nothing was bought. Try another zone, gpuType or gpu count, or retry later (checkCapacity: false skips this check)",
+    },
+  );
+}
+
+/**
+ * Sends the create; if its outcome is unknown (lost response, timeout, 5xx), lists the
+ * region's instances before anything else and adopts the one with our name and this
+ * create's Remark marker; sends again only once that lookup proved nothing was made.
+ */
+async function createExactlyOnce(client: CompShareClient, params: CreateParams, marker: string): Promise<string> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const ids = await client.createInstance(params);
+      if (ids.length > 1) progress(`${kind} "${params.Name}": CompShare made ${ids.length} instances (${ids.join(", ")}); managing ${ids[0]}`);
+      return ids[0];
+    } catch (e) {
+      if (!(e instanceof GpuCloudError) || !e.mayHaveSucceeded) throw e;
+      lastError = e;
+      progress(`${kind} "${params.Name}": create outcome unknown (${e.message}); looking it up by name`);
+      let found: ApiInstance[];
+      try {
+        found = (await client.describeAll({ Region: params.Region })).filter(
+          (i) => i.Name === params.Name && (i.Remark ?? "").endsWith(marker) && (!i.Zone || i.Zone === params.Zone),
+        );
+      } catch (lookupError) {
+        throw new GpuCloudError(
+          `the create request's outcome is unknown and the lookup by name failed (${reasonOf(lookupError)}); ` +
+            `an instance named "${params.Name}" may exist`,
+          {
+            cloud: "compshare",
+            operation: "CreateCompShareInstance",
+            hint: "Check the CompShare console before running pulumi up again",
+            cause: e,
+          },
+        );
+      }
+      if (found.length > 0) {
+        progress(`${kind} "${params.Name}": found ${found[0].UHostId}; adopting it`);
+        return found[0].UHostId;
+      }
+      progress(`${kind} "${params.Name}": no instance was made; sending the create again`);
+    }
+  }
+  throw lastError;
+}
+
+const HOURS: Record<string, number> = { Dynamic: 1, Postpay: 1, Spot: 1, Day: 24, Month: 24 * 30, Year: 24 * 365 };
+
+/**
+ * The hourly price of the shape under its charge type (a Day, Month or Year price divided by
+ * its hours). Only informative: if CompShare does not answer, the output is left out.
+ */
+async function pricePerHour(client: CompShareClient, a: Inputs): Promise<number | undefined> {
+  const chargeType = a.chargeType ?? "Month";
+  try {
+    const details = await client.getInstancePrice({
+      Region: a.region,
+      Zone: a.zone,
+      GpuType: a.gpuType,
+      Gpu: a.gpu,
+      Cpu: a.cpu,
+      Memory: a.memory,
+      ChargeType: chargeType,
+      Quantity: 1,
+      CompShareImageId: a.compShareImageId,
+      Disks: diskParams(a),
+    });
+    const d = details.find((x) => x.ChargeType === chargeType) ?? details[0];
+    if (!d) return undefined;
+    const total = d.Price ?? (d.Instance ?? 0) + (d.Disks ?? 0) + (d.SystemDisks ?? 0) + (d.CompShareImage ?? 0);
+    const hours = HOURS[d.ChargeType ?? chargeType] ?? 1;
+    return Math.round((total / hours) * 10_000) / 10_000;
+  } catch (e) {
+    progress(`${kind}: price unavailable (${reasonOf(e)}); pricePerHour left out`);
+    return undefined;
+  }
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// ---- the provider -----------------------------------------------------------------
+
+export const compShareInstance = {
+  configure(req: { config: ConfigReader }): void {
+    settings.configure(req);
+  },
+
+  async check(olds: Props | undefined, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
+    const { __provider, ...rest } = news;
+    const inputs = { ...rest, name: resolveName(rest, olds, 63) };
+    const failures = validate(instanceInputsSchema, inputs);
+    return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
+  },
+
+  async diff(_id: string, olds: Props, news: Props) {
+    const d = withFailedStateReplace(diffByTable(INSTANCE_POLICY, olds, news, normalize), olds, "state", isFailedState);
+    return { changes: d.changes, replaces: d.replaces };
+  },
+
+  async create(inputs: Props): Promise<{ id: string; outs: Props }> {
+    const args = parse(inputs);
+    const name = args.name!;
+    const s = compShareSession();
+    const deadline = Date.now() + timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
+    if (args.checkCapacity !== false) await checkCapacity(s.client, args);
+    const marker = createMarker();
+    const id = await createExactlyOnce(s.client, toCreateParams(args, name, marker), marker);
+    s.track(id, args.region);
+    progress(`${kind} ${id} created ("${name}")`);
+    // From here on the instance exists: any failure must hand its id to the engine.
+    const t: Target = { s, id, region: args.region, zone: args.zone, spot: args.chargeType === "Spot", deadline, setting: "timeouts.create" };
+    try {
+      const running = await waitFor(t, "Running", untilRunning());
+      const live = await converge(t, args.powerState ?? "running", running);
+      return { id, outs: toOutputs(inputs, live, id, await pricePerHour(s.client, args)) };
+    } catch (e) {
+      throw await partialFailure(t, inputs, e, "create");
+    }
+  },
+
+  async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
+    const region = typeof props.region === "string" ? props.region : undefined;
+    const live = await compShareSession().client.findInstance(id, region);
+    if (!live) return { id: "", props: {} };
+    return { id, props: toOutputs(props, live, id, props.pricePerHour) };
+  },
+
+  async update(id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+    const args = parse(news);
+    const s = compShareSession();
+    const deadline = Date.now() + timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
+    const t: Target = { s, id, region: args.region, zone: args.zone, spot: args.chargeType === "Spot", deadline, setting: "timeouts.update" };
+    const changed = new Set(diffByTable(INSTANCE_POLICY, olds, news, normalize).updates.map((u) => u.field));
+    try {
+      let live: Observed<ApiInstance> = await describeNow(t);
+      if (changed.has("name")) {
+        await underLock(t, "ModifyCompShareInstanceName", () => s.client.modifyInstanceName({ ...where(t), Name: args.name! }));
+      }
+      if (SHAPE_FIELDS.some((f) => changed.has(f))) {
+        if (!STABLE.has(live.State)) live = await waitFor(t, "stable", untilStable);
+        if (live!.State === "Running") {
+          await stop(t);
+          await waitFor(t, "Stopped", untilStopped);
+        }
+        await underLock(t, "ResizeCompShareInstance", () =>
+          s.client.resizeInstance({ ...where(t), Cpu: args.cpu, Memory: args.memory, Gpu: args.gpu }),
+        );
+        live = await waitFor(t, "resized", untilResized(args));
+      } else if (changed.has("name")) {
+        live = await describeNow(t);
+      }
+      const after = await converge(t, args.powerState ?? "running", live);
+      return { outs: toOutputs(news, after, id, await pricePerHour(s.client, args)) };
+    } catch (e) {
+      if (e instanceof NotFoundError) throw e;
+      throw await partialFailure(t, news, e, "update");
+    }
+  },
+
+  async delete(id: string, props: Props): Promise<void> {
+    const s = compShareSession();
+    const timeouts = (props.timeouts ?? undefined) as Inputs["timeouts"];
+    const t: Target = {
+      s,
+      id,
+      region: String(props.region ?? ""),
+      zone: String(props.zone ?? ""),
+      spot: props.chargeType === "Spot",
+      deadline: Date.now() + timeoutMs(timeouts, "delete", DEFAULT_TIMEOUTS.delete),
+      setting: "timeouts.delete",
+    };
+    let live: Observed<ApiInstance> = await s.client.findInstance(id, t.region || undefined);
+    if (!live) return; // already gone: the goal is met
+    t.spot ||= live.ChargeType === "Spot";
+    if (!STABLE.has(live.State)) live = await waitFor(t, "stable", untilStableOrGone);
+    if (!live) return;
+    try {
+      // CompShare terminates only Stopped (or never-installed) instances.
+      if (live.State === "Running") {
+        await stop(t);
+        await waitFor(t, "Stopped", untilStopped);
+      }
+      await underLock(t, "TerminateCompShareInstance", () => s.client.terminateInstance(where(t)));
+    } catch (e) {
+      if (!(await s.client.findInstance(id, t.region || undefined))) return;
+      throw e;
+    }
+    await waitFor(t, "deleted", untilGone);
+  },
+};
+
+/** The error that lets the engine record an instance that exists but did not finish. */
+async function partialFailure(t: Target, inputs: Props, e: unknown, step: string): Promise<PartialFailureError> {
+  const live = await t.s.client.findInstance(t.id, t.region).catch(() => null);
+  const properties = { ...toOutputs(inputs, live, t.id), __provider: inputs.__provider };
+  return new PartialFailureError(t.id, properties, [
+    `${kind} ${t.id} ${step} did not finish: ${reasonOf(e)}`,
+    "The instance is recorded in the stack: the next `pulumi up` resumes it (or replaces it if it failed), `pulumi destroy` deletes it.",
+  ]);
+}
+
+export type { CompShareInstanceInputs };

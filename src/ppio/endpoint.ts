@@ -1,0 +1,359 @@
+/**
+ * The runtime provider of `PpioEndpoint`: check, diff, create, read, update and delete of a
+ * PPIO serverless GPU endpoint (autoscaled workers behind a URL). Loaded in the Pulumi
+ * provider process through `pulumi-gpu-cloud/runtime`; never serialized.
+ */
+import { resolveName, timeoutMs, validate } from "../core/check";
+import type { CheckFailure } from "../core/check";
+import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
+import { NotFoundError } from "../core/errors";
+import { type ConfigReader, PartialFailureError, plain, progress, settings } from "../core/provider";
+import type { Observed, Verdict } from "../core/wait";
+import type { PpioClient } from "./client";
+import { ppioSession } from "./context";
+import { createExactlyOnce } from "./create";
+import {
+  type ApiEndpoint,
+  type CreateEndpointBody,
+  endpointInputsSchema,
+  type PpioEndpointInputs,
+  type UpdateEndpointBody,
+} from "./schemas";
+
+type Props = Record<string, unknown>;
+type Inputs = ReturnType<typeof endpointInputsSchema.parse>;
+
+const PUT = "PUT /endpoints/{id}";
+
+/** What a change of each input does. The README's table is checked against this one. */
+export const ENDPOINT_POLICY: PolicyTable = {
+  type: { kind: "replace", why: "fixed at creation" },
+  name: { kind: "update", via: PUT },
+  productId: { kind: "update", via: PUT },
+  image: { kind: "update", via: PUT },
+  workerConfig: { kind: "update", via: PUT },
+  appName: { kind: "replace", why: "fixed at creation; part of the async invoke name" },
+  registryAuthId: { kind: "update", via: PUT },
+  entrypoint: { kind: "update", via: PUT },
+  command: { kind: "update", via: PUT },
+  policy: { kind: "update", via: PUT },
+  volumes: { kind: "update", via: PUT },
+  envs: { kind: "update", via: PUT },
+  ports: { kind: "update", via: PUT },
+  healthCheck: { kind: "update", via: PUT },
+  regionId: { kind: "update", via: PUT },
+  timeouts: { kind: "ignore", why: "only bounds our waits" },
+  autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
+};
+
+const DEFAULT_TIMEOUTS = { create: "20m", update: "20m", delete: "10m" };
+
+// ---- status vocabulary ------------------------------------------------------------
+
+/** States an endpoint does not leave on its own and that the next `pulumi up` replaces. */
+export const isFailedEndpointStatus = (st: string) => /fail|error/i.test(st);
+
+const statusOf = (s: Observed<ApiEndpoint>) => (s ? s.status.status : "gone");
+
+function failure(s: ApiEndpoint): string {
+  const why = [s.status.error, s.status.message].filter(Boolean).join(": ");
+  return `is ${s.status.status}${why ? ` (${why})` : ""}`;
+}
+
+function untilRunning(s: Observed<ApiEndpoint>): Verdict {
+  if (!s) return { failed: "disappeared" };
+  if (s.status.status === "running") return "done";
+  if (isFailedEndpointStatus(s.status.status)) return { failed: failure(s) };
+  return "pending";
+}
+
+const untilGone = (s: Observed<ApiEndpoint>): Verdict => (s ? "pending" : "done");
+
+// ---- mapping ----------------------------------------------------------------------
+
+const wireEnvs = (envs?: Record<string, string>) =>
+  envs ? Object.entries(envs).map(([key, value]) => ({ key, value })) : undefined;
+
+/** camelCase input key → the API's `worker_config` key. */
+const WORKER_KEYS = {
+  minReplicas: "min_replicas",
+  maxReplicas: "max_replicas",
+  idleTimeout: "idle_timeout",
+  maxConcurrentPerWorker: "max_concurrent_per_worker",
+  gpuNum: "gpu_num",
+  rootfsSizeGb: "rootfs_size_gb",
+  minCudaVersion: "min_cuda_version",
+  requestTimeout: "request_timeout",
+} as const;
+
+type WorkerKey = keyof typeof WORKER_KEYS;
+
+function toWorkerConfig(w: Inputs["workerConfig"]): CreateEndpointBody["worker_config"] {
+  const out: Record<string, unknown> = {};
+  for (const [camel, snake] of Object.entries(WORKER_KEYS)) {
+    const v = w[camel as WorkerKey];
+    if (v !== undefined) out[snake] = v;
+  }
+  return out as CreateEndpointBody["worker_config"];
+}
+
+/** The fields both calls carry, as the user declared them. */
+function commonFields(a: Inputs, name: string) {
+  return {
+    name,
+    product_id: a.productId,
+    image: a.image,
+    // Always whole: PPIO requires max_replicas whenever worker_config is sent.
+    worker_config: toWorkerConfig(a.workerConfig),
+    ...(a.policy && { policy: a.policy }),
+    ...(a.healthCheck && { health_check: a.healthCheck }),
+    ...(a.regionId && { region_id: a.regionId }),
+  };
+}
+
+const wireVolumes = (a: Inputs) =>
+  a.volumes?.map((v) => ({ id: v.id, type: v.type, size: v.size, mount_point: v.mountPoint }));
+
+export function toCreateBody(a: Inputs, name: string): CreateEndpointBody {
+  return {
+    type: a.type,
+    ...commonFields(a, name),
+    ...(a.appName && { app_name: a.appName }),
+    registry_auth_id: a.registryAuthId,
+    entrypoint: a.entrypoint,
+    command: a.command,
+    volumes: wireVolumes(a),
+    envs: wireEnvs(a.envs),
+    ports: a.ports,
+  };
+}
+
+/**
+ * The complete desired spec, so the result never depends on whether PPIO keeps or clears
+ * an omitted field: what the user removed is sent in its cleared form. `policy`,
+ * `health_check` and `region_id` have no cleared form; removing them keeps the current
+ * setting. `type` and `app_name` cannot be sent: PPIO refuses them on update.
+ */
+export function toUpdateBody(a: Inputs, name: string): UpdateEndpointBody {
+  return {
+    ...commonFields(a, name),
+    registry_auth_id: a.registryAuthId ?? "",
+    entrypoint: a.entrypoint ?? "",
+    command: a.command ?? "",
+    volumes: wireVolumes(a) ?? [],
+    envs: wireEnvs(a.envs) ?? [],
+    ports: a.ports ?? [],
+  };
+}
+
+const emptyToUndefined = (v: string | undefined) => (v === "" ? undefined : v);
+
+/** Live values for the declared members of an object; the platform's defaults for the rest are not drift. */
+function declaredFrom<T extends Record<string, unknown>>(declared: unknown, live: Record<string, unknown> | null | undefined, key: (k: string) => string): T | undefined {
+  if (!declared || typeof declared !== "object") return declared as undefined;
+  const d = declared as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(d).map((k) => [k, live?.[key(k)] ?? d[k]])) as T;
+}
+
+/**
+ * Outputs: the inputs as declared, refreshed with what the cloud reports for the fields it
+ * reports, plus the computed outputs. Whatever the platform fills in on its own (injected
+ * env vars, worker-config defaults, the default scaling policy, the region it picked) is
+ * shown only where the user declared the field, so it never shows as drift.
+ */
+export function toOutputs(declared: Props, live: ApiEndpoint | null, id: string): Props {
+  const { __provider, ...inputs } = declared;
+  void __provider;
+  if (!live) return plain({ ...inputs, endpointId: id });
+  const declaredEnvs = (inputs.envs ?? {}) as Record<string, string>;
+  const liveEnvs = Object.fromEntries((live.envs ?? []).map((e) => [e.key, e.value]));
+  const envs = Object.fromEntries(
+    Object.keys(declaredEnvs)
+      .filter((k) => k in liveEnvs)
+      .map((k) => [k, liveEnvs[k]]),
+  );
+  const workers = live.workers ?? [];
+  const liveVolumes = (live.volumes ?? []).map((v) => ({ id: v.id, type: v.type, size: v.size, mountPoint: v.mount_point }));
+  return plain({
+    ...inputs,
+    type: live.type ?? inputs.type,
+    name: live.name ?? inputs.name,
+    productId: live.product_id ?? inputs.productId,
+    image: live.image ?? inputs.image,
+    workerConfig: declaredFrom(inputs.workerConfig, live.worker_config, (k) => WORKER_KEYS[k as WorkerKey] ?? k),
+    appName: inputs.appName === undefined ? undefined : (live.app_name ?? inputs.appName),
+    entrypoint: emptyToUndefined(live.entrypoint) ?? (inputs.entrypoint === "" ? "" : undefined),
+    command: emptyToUndefined(live.command) ?? (inputs.command === "" ? "" : undefined),
+    registryAuthId: emptyToUndefined(live.registry_auth_id) ?? (inputs.registryAuthId === "" ? "" : undefined),
+    policy: inputs.policy === undefined ? undefined : live.policy ? { type: live.policy.type, value: live.policy.value } : undefined,
+    healthCheck:
+      inputs.healthCheck === undefined
+        ? undefined
+        : live.health_check
+          ? { path: live.health_check.path, port: live.health_check.port }
+          : undefined,
+    regionId: inputs.regionId === undefined ? undefined : emptyToUndefined(live.region_id) ?? inputs.regionId,
+    envs: inputs.envs === undefined && Object.keys(envs).length === 0 ? undefined : envs,
+    ports: live.ports && (live.ports.length > 0 || inputs.ports !== undefined) ? live.ports : inputs.ports,
+    volumes: liveVolumes.length > 0 || inputs.volumes !== undefined ? liveVolumes : undefined,
+    endpointId: live.id,
+    status: live.status.status,
+    statusMessage: [live.status.error, live.status.message].filter(Boolean).join(": ") || undefined,
+    url: live.url || undefined,
+    workers: { ready: workers.filter((w) => w.status.status === "ready").length, total: workers.length },
+    createdAt: isoTime(live.created_at),
+  });
+}
+
+function isoTime(t: number | string | undefined): string | undefined {
+  if (t === undefined || t === "" || t === 0) return undefined;
+  const n = typeof t === "number" ? t : Number(t);
+  return Number.isFinite(n) ? new Date(n * 1000).toISOString() : String(t);
+}
+
+/** Values that mean the same thing compare equal in diffs. */
+function normalize(field: string, v: unknown): unknown {
+  if (v === "" || v === null) return undefined;
+  switch (field) {
+    case "envs":
+      return v && typeof v === "object" && Object.keys(v).length === 0 ? undefined : v;
+    case "ports":
+    case "volumes":
+      return Array.isArray(v) && v.length === 0 ? undefined : v;
+    default:
+      return v;
+  }
+}
+
+// ---- the provider -----------------------------------------------------------------
+
+function parse(props: Props): Inputs {
+  const { __provider, ...rest } = props;
+  void __provider;
+  return endpointInputsSchema.parse(rest);
+}
+
+const kind = "ppio endpoint";
+
+type PpioSessionLike = ReturnType<typeof ppioSession>;
+
+function waitFor(s: PpioSessionLike, id: string, target: "running" | "deleted", ms: number, setting: string) {
+  return s.endpoints.wait({
+    cloud: "ppio",
+    id,
+    kind,
+    target,
+    describe: statusOf,
+    until: target === "running" ? untilRunning : untilGone,
+    timeoutMs: ms,
+    timeoutSetting: setting,
+  });
+}
+
+/** Sends the create once; a lost response is resolved by a lookup by the endpoint's unique name. */
+function createEndpointOnce(client: PpioClient, body: CreateEndpointBody): Promise<string> {
+  return createExactlyOnce({
+    noun: "endpoint",
+    name: body.name,
+    operation: "POST /gpus/v2/endpoints",
+    send: () => client.createEndpoint(body),
+    list: () => client.listEndpoints({ keyword: body.name }),
+    isOurs: (e) =>
+      e.name === body.name &&
+      (body.app_name === undefined || e.app_name === body.app_name) &&
+      (e.product_id === undefined || e.product_id === body.product_id),
+  });
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export const ppioEndpoint = {
+  configure(req: { config: ConfigReader }): void {
+    settings.configure(req);
+  },
+
+  async check(olds: Props | undefined, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
+    const { __provider, ...rest } = news;
+    const inputs = { ...rest, name: resolveName(rest, olds, 255) };
+    const failures = validate(endpointInputsSchema, inputs);
+    return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
+  },
+
+  async diff(_id: string, olds: Props, news: Props) {
+    const d = withFailedStateReplace(diffByTable(ENDPOINT_POLICY, olds, news, normalize), olds, "status", isFailedEndpointStatus);
+    return { changes: d.changes, replaces: d.replaces };
+  },
+
+  async create(inputs: Props): Promise<{ id: string; outs: Props }> {
+    const args = parse(inputs);
+    const name = args.name!;
+    const s = ppioSession();
+    const id = await createEndpointOnce(s.client, toCreateBody(args, name));
+    progress(`${kind} ${id} created ("${name}")`);
+    // From here on the endpoint exists (and may run workers): any failure must hand its id to the engine.
+    try {
+      await waitFor(s, id, "running", timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create), "timeouts.create");
+      const live = await s.client.getEndpoint(id);
+      return { id, outs: toOutputs(inputs, live, id) };
+    } catch (e) {
+      throw await partialFailure(s.client, id, inputs, e, "create");
+    }
+  },
+
+  async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
+    const live = await ppioSession().client.findEndpoint(id);
+    if (!live) return { id: "", props: {} };
+    return { id, props: toOutputs(props, live, id) };
+  },
+
+  async update(id: string, _olds: Props, news: Props): Promise<{ outs: Props }> {
+    const args = parse(news);
+    const s = ppioSession();
+    const ms = timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
+    try {
+      const live = await s.client.findEndpoint(id);
+      if (!live) {
+        throw new NotFoundError(`endpoint ${id} no longer exists`, {
+          cloud: "ppio",
+          operation: "update",
+          hint: "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again",
+        });
+      }
+      // An endpoint still settling from an earlier (interrupted) run takes no update yet.
+      if (!["running", "failed"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
+      await s.client.updateEndpoint(id, toUpdateBody(args, args.name!));
+      await waitFor(s, id, "running", ms, "timeouts.update");
+      const after = await s.client.getEndpoint(id);
+      return { outs: toOutputs(news, after, id) };
+    } catch (e) {
+      if (e instanceof NotFoundError) throw e;
+      throw await partialFailure(s.client, id, news, e, "update");
+    }
+  },
+
+  async delete(id: string, props: Props): Promise<void> {
+    const s = ppioSession();
+    const timeouts = (props.timeouts ?? undefined) as Inputs["timeouts"];
+    try {
+      await s.client.deleteEndpoint(id);
+    } catch (e) {
+      if (e instanceof NotFoundError) return; // already gone: the goal is met
+      throw e;
+    }
+    await waitFor(s, id, "deleted", timeoutMs(timeouts, "delete", DEFAULT_TIMEOUTS.delete), "timeouts.delete");
+  },
+};
+
+/** The error that lets the engine record an endpoint that exists but did not finish. */
+async function partialFailure(client: PpioClient, id: string, inputs: Props, e: unknown, step: string) {
+  const live = await client.findEndpoint(id).catch(() => null);
+  const properties = { ...toOutputs(inputs, live, id), __provider: inputs.__provider };
+  return new PartialFailureError(id, properties, [
+    `${kind} ${id} ${step} did not finish: ${reasonOf(e)}`,
+    "The endpoint is recorded in the stack: the next `pulumi up` resumes it (or replaces it if it failed), `pulumi destroy` deletes it.",
+  ]);
+}
+
+export type { PpioEndpointInputs };

@@ -1,0 +1,457 @@
+// Exercises the CompShare emulator over real HTTP with plain fetch and a signer written here,
+// deliberately without our client: these tests pin the wire contract the client is tested against.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Emulator, startEmulator } from "../../src/emulator/server";
+
+let emu: Emulator;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(async () => {
+  await emu?.close();
+});
+beforeEach(() => {
+  emu.faults.clear();
+  emu.compshare.release();
+});
+
+type Flat = Record<string, string>;
+
+/** UCloud signing, spelled out independently of src/compshare. */
+function signFlat(flat: Flat, privateKey: string): string {
+  const text = Object.keys(flat)
+    .filter((k) => k !== "Signature")
+    .sort()
+    .map((k) => k + flat[k])
+    .join("");
+  return createHash("sha1").update(text + privateKey, "utf8").digest("hex");
+}
+
+interface Res {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+async function post(fields: Flat): Promise<Res> {
+  const res = await fetch(`${emu.url}/`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+/** A correctly signed form POST. */
+async function call(action: string, params: Flat = {}, keys = { pub: emu.compsharePublicKey, priv: emu.compsharePrivateKey }): Promise<Res> {
+  const flat: Flat = { ...params, Action: action, PublicKey: keys.pub };
+  return post({ ...flat, Signature: signFlat(flat, keys.priv) });
+}
+
+async function ok(action: string, params: Flat = {}): Promise<any> {
+  const res = await call(action, params);
+  expect(res.status).toBe(200);
+  expect(res.body.RetCode, JSON.stringify(res.body)).toBe(0);
+  expect(res.body.Action).toBe(`${action}Response`);
+  return res.body;
+}
+
+async function retCode(action: string, params: Flat = {}): Promise<{ RetCode: number; Message: string }> {
+  const res = await call(action, params);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+const where = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
+const shape: Flat = {
+  ...where,
+  GpuType: "4090",
+  GPU: "1",
+  CPU: "16",
+  Memory: "65536",
+  MachineType: "G",
+  CompShareImageId: "compshareImage-165jmhx19ik7",
+  "Disks.0.IsBoot": "true",
+  "Disks.0.Type": "CLOUD_SSD",
+  "Disks.0.Size": "200",
+  ChargeType: "Dynamic",
+  Name: "emu-test",
+};
+
+async function create(over: Flat = {}): Promise<string> {
+  const body = await ok("CreateCompShareInstance", { ...shape, ...over });
+  expect(body.UHostIds).toHaveLength(1);
+  return body.UHostIds[0];
+}
+
+async function describeOne(id: string): Promise<any> {
+  const body = await ok("DescribeCompShareInstance", { Region: "cn-wlcb", "UHostIds.0": id });
+  return body.UHostSet[0];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitState(id: string, want: string | null, timeoutMs = 3000): Promise<string[]> {
+  const seen: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const h = await describeOne(id);
+    const s = h ? h.State : null;
+    if (seen[seen.length - 1] !== s) seen.push(s);
+    if (s === want) return seen;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${want}; saw ${seen.join(" → ")}`);
+    await sleep(15);
+  }
+}
+
+async function terminate(id: string): Promise<void> {
+  const h = await describeOne(id);
+  if (!h) return;
+  let state = h.State;
+  while (!["Running", "Stopped", "Install Fail"].includes(state)) {
+    await sleep(15);
+    state = (await describeOne(id)).State;
+  }
+  if (state === "Running") {
+    await ok("StopCompShareInstance", { ...where, UHostId: id, Force: "true" });
+    await waitState(id, "Stopped");
+  }
+  await ok("TerminateCompShareInstance", { ...where, UHostId: id });
+  await waitState(id, null);
+}
+
+describe("gateway: envelope, signature, actions", () => {
+  it("answers HTTP 200 with RetCode and the UCloud request id header", async () => {
+    const body = await ok("DescribeCompShareInstance", { Region: "cn-wlcb" });
+    expect(body).toMatchObject({ RetCode: 0, TotalCount: expect.any(Number), UHostSet: expect.any(Array) });
+    const res = await call("DescribeCompShareInstance", { Region: "cn-wlcb" });
+    expect(res.headers.get("x-ucloud-request-uuid")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("170 without a signature, 171 on a wrong one, 172 for an unknown public key", async () => {
+    const flat: Flat = { Action: "DescribeCompShareInstance", PublicKey: emu.compsharePublicKey, Region: "cn-wlcb" };
+    expect((await post(flat)).body).toMatchObject({ RetCode: 170, Action: "DescribeCompShareInstanceResponse" });
+    expect((await post({ ...flat, Signature: signFlat(flat, "not-the-key") })).body).toMatchObject({
+      RetCode: 171,
+      Message: "Signature VerifyAC Error",
+    });
+    const stranger = { ...flat, PublicKey: "someone-else" };
+    expect((await post({ ...stranger, Signature: signFlat(stranger, emu.compsharePrivateKey) })).body).toMatchObject({
+      RetCode: 172,
+      Message: "User Not Exists",
+    });
+    // a value changed after signing is a mismatch, too
+    const signed = { ...flat, Signature: signFlat(flat, emu.compsharePrivateKey) };
+    expect((await post({ ...signed, Region: "cn-sh2" })).body.RetCode).toBe(171);
+  });
+
+  it("160 without an Action, 161 for an unknown one", async () => {
+    const flat: Flat = { PublicKey: emu.compsharePublicKey };
+    expect((await post({ ...flat, Signature: signFlat(flat, emu.compsharePrivateKey) })).body.RetCode).toBe(160);
+    const res = await retCode("PoweronCompShareInstance");
+    expect(res).toMatchObject({ RetCode: 161, Message: "Action [PoweronCompShareInstance] not found" });
+  });
+
+  it("verifies a signed bool exactly as sent: `True` signed as `true` is a mismatch", async () => {
+    const flat: Flat = { ...shape, Action: "CreateCompShareInstance", PublicKey: emu.compsharePublicKey };
+    const signature = signFlat(flat, emu.compsharePrivateKey);
+    const res = await post({ ...flat, "Disks.0.IsBoot": "True", Signature: signature });
+    expect(res.body.RetCode).toBe(171);
+  });
+
+  it("accepts JSON with flat keys and typed values, signed over their text", async () => {
+    const params = { Action: "DescribeCompShareInstance", PublicKey: emu.compsharePublicKey, Region: "cn-wlcb", Limit: 5, WithoutGpu: false };
+    const text: Flat = { Action: params.Action, PublicKey: params.PublicKey, Region: "cn-wlcb", Limit: "5", WithoutGpu: "false" };
+    const res = await fetch(`${emu.url}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...params, Signature: signFlat(text, emu.compsharePrivateKey) }),
+    });
+    expect(((await res.json()) as any).RetCode).toBe(0);
+  });
+
+  it("accepts nested JSON signed the Go SDK's way, with Action in the query string", async () => {
+    const disks = [{ IsBoot: true, Type: "CLOUD_SSD", Size: 200 }];
+    // Go's rule: an array concatenates its elements, an object its sorted key+value pairs.
+    const nestedText = "IsBoottrueSize200TypeCLOUD_SSD";
+    const signed: Flat = {
+      Action: "CheckCompShareResourceCapacity",
+      PublicKey: emu.compsharePublicKey,
+      ...where,
+      GpuType: "4090",
+      MachineType: "G",
+      Disks: nestedText,
+    };
+    const res = await fetch(`${emu.url}/?Action=CheckCompShareResourceCapacity`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        Action: "CheckCompShareResourceCapacity",
+        PublicKey: emu.compsharePublicKey,
+        ...where,
+        GpuType: "4090",
+        MachineType: "G",
+        Disks: disks,
+        Signature: signFlat(signed, emu.compsharePrivateKey),
+      }),
+    });
+    const body = (await res.json()) as any;
+    expect(body.RetCode).toBe(0);
+    expect(body.Specs[0]).toMatchObject({ Gpu: 1, Cpu: expect.any(Number), Mem: expect.any(Number), ResourceEnough: true });
+  });
+
+  it("accepts GET with everything in the query string", async () => {
+    const flat: Flat = { Action: "DescribeCompShareSupportZone", PublicKey: emu.compsharePublicKey, Region: "cn-sh2" };
+    const res = await fetch(`${emu.url}/?${new URLSearchParams({ ...flat, Signature: signFlat(flat, emu.compsharePrivateKey) })}`);
+    const body = (await res.json()) as any;
+    expect(body.RetCode).toBe(0);
+    expect(body.ZoneInfo.map((z: { Zone: string }) => z.Zone)).toEqual(["cn-sh2-02", "cn-sh2-03"]);
+  });
+});
+
+describe("CreateCompShareInstance validation", () => {
+  const cases: [string, Flat, string][] = [
+    ["unknown region", { Region: "cn-nowhere" }, "Region"],
+    ["zone of another region", { Zone: "cn-sh2-02" }, "Zone"],
+    ["unknown GPU type", { GpuType: "H100" }, "GpuType"],
+    ["too many GPUs", { GPU: "11" }, "GPU"],
+    ["memory not a multiple of 1024", { Memory: "16000" }, "Memory"],
+    ["memory above the type's maximum", { GpuType: "3080Ti", Memory: String(126 * 1024), CPU: "12" }, "Memory"],
+    ["malformed image id", { CompShareImageId: "ubuntu" }, "CompShareImageId"],
+    ["RSSD on a non-A800", { "Disks.0.Type": "CLOUD_RSSD" }, "Disks.0.Type"],
+    ["no boot disk", { "Disks.0.IsBoot": "false" }, "Disks.N.IsBoot"],
+    ["Spot on A800", { GpuType: "A800", ChargeType: "Spot" }, "ChargeType"],
+    ["AMD platform for an Intel-only type", { GpuType: "H20", MinimalCpuPlatform: "Amd/Auto" }, "MinimalCpuPlatform"],
+    ["name with a space", { Name: "a b" }, "Name"],
+    ["machine type other than G", { MachineType: "O" }, "MachineType"],
+  ];
+  it.each(cases)("%s → 230 Params [...] not available", async (_what, over, param) => {
+    const before = emu.compshare.createdCount;
+    const res = await retCode("CreateCompShareInstance", { ...shape, ...over });
+    expect(res).toMatchObject({ RetCode: 230, Message: `Params [${param}] not available` });
+    expect(emu.compshare.createdCount).toBe(before);
+  });
+
+  it("accepts CLOUD_RSSD on A800 and any well-formed image id", async () => {
+    const id = await create({ GpuType: "A800", "Disks.0.Type": "CLOUD_RSSD", CompShareImageId: "compshareImage-0123456789ab" });
+    await terminate(id);
+  });
+});
+
+describe("instance lifecycle", () => {
+  it("Initializing → Starting → Running; stop, resize, start, terminate; gone from Describe", async () => {
+    const id = await create({ Name: "lifecycle", Remark: "r" });
+    expect(id).toMatch(/^uhost-[a-z0-9]{12}$/);
+    const first = await describeOne(id);
+    expect(first.State).toBe("Initializing");
+    expect(first.SshLoginCommand).toBe("");
+    expect(await waitState(id, "Running")).toEqual(expect.arrayContaining(["Starting", "Running"]));
+
+    const running = await describeOne(id);
+    expect(running).toMatchObject({
+      UHostId: id,
+      Name: "lifecycle",
+      Remark: "r",
+      Region: "cn-wlcb",
+      Zone: "cn-wlcb-01",
+      GpuType: "4090",
+      GPU: 1,
+      CPU: 16,
+      Memory: 65536,
+      ChargeType: "Dynamic",
+      MachineType: "G",
+      CreateTime: expect.any(Number),
+      ExpireTime: 0,
+      SshLoginCommand: expect.stringMatching(/^ssh -p \d+ root@\d+\.\d+\.\d+\.\d+$/),
+    });
+    expect(Buffer.from(running.Password, "base64").toString("base64")).toBe(running.Password);
+    expect(running.IPSet.map((ip: { Type: string }) => ip.Type)).toEqual(["Bgp", "Private"]);
+    expect(Math.abs(running.CreateTime - Date.now() / 1000)).toBeLessThan(60);
+
+    // wrong-state requests are refused, not queued
+    expect((await retCode("StartCompShareInstance", { ...where, UHostId: id })).RetCode).toBe(8040);
+    expect((await retCode("ResizeCompShareInstance", { ...where, UHostId: id, Cpu: "32", Memory: "131072", Gpu: "2" })).RetCode).toBe(8040);
+    expect((await retCode("TerminateCompShareInstance", { ...where, UHostId: id })).RetCode).toBe(8040);
+
+    await ok("StopCompShareInstance", { ...where, UHostId: id });
+    // the per-instance lock holds while Stopping
+    expect(await retCode("StopCompShareInstance", { ...where, UHostId: id })).toMatchObject({
+      RetCode: 8903,
+      Message: expect.stringContaining("InstanceOperationInProgress"),
+    });
+    expect(await waitState(id, "Stopped")).toEqual(expect.arrayContaining(["Stopping", "Stopped"]));
+    expect((await describeOne(id)).SshLoginCommand).toBe("");
+
+    await ok("ResizeCompShareInstance", { ...where, UHostId: id, Cpu: "32", Memory: "131072", Gpu: "2" });
+    expect((await describeOne(id)).State).toBe("Resizing");
+    await waitState(id, "Stopped");
+    expect(await describeOne(id)).toMatchObject({ GPU: 2, CPU: 32, Memory: 131072 });
+
+    await ok("ModifyCompShareInstanceName", { ...where, UHostId: id, Name: "renamed" });
+    expect((await describeOne(id)).Name).toBe("renamed");
+
+    await ok("StartCompShareInstance", { ...where, UHostId: id });
+    await waitState(id, "Running");
+    await ok("RebootCompShareInstance", { ...where, UHostId: id });
+    expect(await waitState(id, "Running")).toContain("Rebooting");
+
+    await ok("StopCompShareInstance", { ...where, UHostId: id });
+    await waitState(id, "Stopped");
+    const terminated = await ok("TerminateCompShareInstance", { ...where, UHostId: id });
+    expect(terminated.UHostId).toBe(id);
+    await waitState(id, null);
+    const gone = await ok("DescribeCompShareInstance", { Region: "cn-wlcb", "UHostIds.0": id });
+    expect(gone).toMatchObject({ RetCode: 0, TotalCount: 0, UHostSet: [] });
+    expect((await retCode("StartCompShareInstance", { ...where, UHostId: id })).RetCode).toBe(230);
+  });
+
+  it("refuses an id in another zone as unknown", async () => {
+    const id = await create();
+    expect(await retCode("StopCompShareInstance", { Region: "cn-wlcb", Zone: "cn-wlcb-02", UHostId: id })).toMatchObject({
+      RetCode: 230,
+      Message: "Params [UHostId] not available",
+    });
+    await terminate(id);
+  });
+
+  it("needs Force to stop a Spot instance", async () => {
+    const id = await create({ ChargeType: "Spot" });
+    await waitState(id, "Running");
+    expect(await retCode("StopCompShareInstance", { ...where, UHostId: id })).toMatchObject({ RetCode: 230, Message: "Params [Force] not available" });
+    await ok("StopCompShareInstance", { ...where, UHostId: id, Force: "true" });
+    await terminate(id);
+  });
+
+  it("ends in Install Fail when told to, and terminates from there", async () => {
+    emu.compshare.failNextCreate();
+    const id = await create();
+    await waitState(id, "Install Fail");
+    await ok("TerminateCompShareInstance", { ...where, UHostId: id });
+    await waitState(id, null);
+  });
+
+  it("holds new instances in Initializing until released", async () => {
+    emu.compshare.holdNewInstances(true);
+    const id = await create();
+    await sleep(400);
+    expect((await describeOne(id)).State).toBe("Initializing");
+    emu.compshare.release();
+    await waitState(id, "Running");
+    await terminate(id);
+  });
+
+  it("lockFor refuses power actions with 8903 even in a stable state", async () => {
+    const id = await create();
+    await waitState(id, "Running");
+    emu.compshare.lockFor(id, 200);
+    expect((await retCode("StopCompShareInstance", { ...where, UHostId: id })).RetCode).toBe(8903);
+    await sleep(250);
+    await ok("StopCompShareInstance", { ...where, UHostId: id });
+    await terminate(id);
+  });
+
+  it("records the ids each Describe carried", async () => {
+    const a = await create();
+    const b = await create();
+    const before = emu.compshare.describeCalls.length;
+    await ok("DescribeCompShareInstance", { Region: "cn-wlcb", "UHostIds.0": a, "UHostIds.1": b, Limit: "100" });
+    expect(emu.compshare.describeCalls.slice(before)).toEqual([[a, b]]);
+    await Promise.all([terminate(a), terminate(b)]);
+  });
+});
+
+describe("Describe paging", () => {
+  it("pages with Limit and Offset, refuses Limit > 100, more than 100 ids, and an Offset past the end", async () => {
+    const ids = [await create(), await create(), await create()];
+    const all = await ok("DescribeCompShareInstance", { Region: "cn-wlcb", Limit: "100" });
+    const page = await ok("DescribeCompShareInstance", { Region: "cn-wlcb", Limit: "2", Offset: "1" });
+    expect(page.TotalCount).toBe(all.TotalCount);
+    expect(page.UHostSet.map((h: { UHostId: string }) => h.UHostId)).toEqual(all.UHostSet.slice(1, 3).map((h: { UHostId: string }) => h.UHostId));
+    expect((await retCode("DescribeCompShareInstance", { Region: "cn-wlcb", Limit: "101" })).RetCode).toBe(230);
+    const many: Flat = { Region: "cn-wlcb" };
+    for (let i = 0; i <= 100; i++) many[`UHostIds.${i}`] = `uhost-${String(i).padStart(12, "0")}`;
+    expect(await retCode("DescribeCompShareInstance", many)).toMatchObject({ RetCode: 230, Message: "Params [UHostIds] not available" });
+    expect((await retCode("DescribeCompShareInstance", { Region: "cn-wlcb", Offset: String(all.TotalCount + 1) })).RetCode).toBe(230);
+    await Promise.all(ids.map(terminate));
+  });
+});
+
+describe("stock, quota, catalogue", () => {
+  it("sold out: 8357 on Create, ResourceEnough false, SoldOut in the catalogue, 8357 on Start", async () => {
+    const id = await create({ GpuType: "3090", MinimalCpuPlatform: "Amd/Auto" });
+    await waitState(id, "Running");
+    await ok("StopCompShareInstance", { ...where, UHostId: id });
+    await waitState(id, "Stopped");
+    emu.compshare.setStock("3090", 0);
+    try {
+      const before = emu.compshare.createdCount;
+      expect(await retCode("CreateCompShareInstance", { ...shape, GpuType: "3090" })).toMatchObject({ RetCode: 8357 });
+      expect(emu.compshare.createdCount).toBe(before);
+      const check = await ok("CheckCompShareResourceCapacity", { ...where, GpuType: "3090", MachineType: "G" });
+      expect(check.Specs.length).toBeGreaterThan(0);
+      expect(check.Specs.every((s: { ResourceEnough: boolean }) => !s.ResourceEnough)).toBe(true);
+      const types = await ok("DescribeAvailableCompShareInstanceTypes", { Region: "cn-wlcb", "MachineTypes.0": "3090" });
+      expect(types.AvailableInstanceTypes).toEqual([expect.objectContaining({ Name: "3090", Zone: "cn-wlcb-01", Status: "SoldOut" })]);
+      expect((await retCode("StartCompShareInstance", { ...where, UHostId: id })).RetCode).toBe(8357);
+    } finally {
+      emu.compshare.setStock("3090", 1000);
+    }
+    await terminate(id);
+  });
+
+  it("stock counts cards: two 1-GPU creates against a stock of one", async () => {
+    emu.compshare.setStock("V100S", 1);
+    const id = await create({ GpuType: "V100S" });
+    expect((await retCode("CreateCompShareInstance", { ...shape, GpuType: "V100S" })).RetCode).toBe(8357);
+    await terminate(id);
+    emu.compshare.setStock("V100S", 1000);
+  });
+
+  it("quota on live instances → 8095", async () => {
+    const live = emu.compshare.instances().length;
+    emu.compshare.setQuota(live + 1);
+    try {
+      const id = await create();
+      expect((await retCode("CreateCompShareInstance", shape)).RetCode).toBe(8095);
+      await terminate(id);
+    } finally {
+      emu.compshare.setQuota(20);
+    }
+  });
+
+  it("describes the GPU table with sizes in GB", async () => {
+    const body = await ok("DescribeAvailableCompShareInstanceTypes", { Region: "cn-wlcb" });
+    const a800 = body.AvailableInstanceTypes.find((t: { Name: string }) => t.Name === "A800");
+    expect(a800).toMatchObject({ GraphicsMemory: { Value: 80 }, CpuPlatforms: { Intel: ["Intel/Auto"], Amd: [] } });
+    expect(a800.MachineSizes).toHaveLength(8);
+    expect(body.AvailableInstanceTypes.map((t: { Name: string }) => t.Name)).toContain("4090_48G");
+  });
+
+  it("quotes a price per charge type", async () => {
+    const body = await ok("GetCompShareInstancePrice", { ...where, GpuType: "4090", Gpu: "1", Cpu: "16", Memory: "65536", ChargeType: "Dynamic" });
+    expect(body.PriceDetails).toEqual([expect.objectContaining({ ChargeType: "Dynamic", Price: 2.05 })]);
+    const all = await ok("GetCompShareInstancePrice", { ...where, GpuType: "4090", Gpu: "2", Cpu: "32", Memory: "131072" });
+    expect(all.PriceDetails.map((d: { ChargeType: string }) => d.ChargeType)).toEqual(["Dynamic", "Month", "Day"]);
+  });
+});
+
+describe("fault injection", () => {
+  it("a RetCode fault answers HTTP 200 with the action's envelope", async () => {
+    emu.faults.add({ cloud: "compshare", action: "DescribeCompShareInstance", retCode: 153 });
+    const res = await call("DescribeCompShareInstance", { Region: "cn-wlcb" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ Action: "DescribeCompShareInstanceResponse", RetCode: 153, Message: expect.any(String) });
+    expect(res.headers.get("x-ucloud-request-uuid")).toBeTruthy();
+    expect((await call("DescribeCompShareInstance", { Region: "cn-wlcb" })).body.RetCode).toBe(0);
+  });
+
+  it("a fault for one action leaves others alone, and an HTTP status fault sends that status", async () => {
+    emu.faults.add({ cloud: "compshare", action: "StopCompShareInstance", status: 503 });
+    expect((await call("DescribeCompShareInstance", { Region: "cn-wlcb" })).body.RetCode).toBe(0);
+    const res = await call("StopCompShareInstance", { ...where, UHostId: "uhost-x" });
+    expect(res.status).toBe(503);
+    expect(emu.requests.at(-1)).toMatchObject({ cloud: "compshare", action: "StopCompShareInstance", fault: "status=503" });
+  });
+});
