@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    reporters: process.env.CI ? ["default"] : ["default"],
+    // Most test time is spent waiting on the emulator's clock, not on the CPU.
+    maxWorkers: 4,
   },
 });

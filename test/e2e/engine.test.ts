@@ -56,27 +56,54 @@ e2eDescribe("the engine records, refreshes and protects", () => {
     await s.destroy();
   });
 
-  it("keeps the API key, returned passwords and secret inputs out of the state in plaintext", async () => {
+  it("keeps keys, returned passwords and secret inputs out of the state in plaintext", async () => {
     const s = await e2e.h.stack();
     const secretEnv = "hf_token_value_that_must_stay_secret";
-    await s.up(instance({ envs: { HF_TOKEN: secretEnv } }, { secret: ["envs"] }));
-    const r = await s.resource("gpu");
-    const password = e2e.h.emu.ppio.get(r.id!)?.tools?.ssh?.password as string;
-    expect(password).toBeTruthy();
+    await s.up([
+      ...instance({ envs: { HF_TOKEN: secretEnv } }, { secret: ["envs"] }),
+      {
+        kind: "compShareInstance",
+        name: "vm",
+        args: {
+          region: "cn-wlcb",
+          zone: "cn-wlcb-01",
+          gpuType: "4090",
+          gpu: 1,
+          cpu: 16,
+          memory: 65536,
+          compShareImageId: "compshareImage-165jmhx19ik7",
+          disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
+          chargeType: "Dynamic",
+        },
+      },
+    ]);
+    const gpu = await s.resource("gpu");
+    const vm = await s.resource("vm");
+    const sshPassword = e2e.h.emu.ppio.get(gpu.id!)?.tools?.ssh?.password as string;
+    const vmPasswordBase64 = e2e.h.emu.compshare.get(vm.id!)?.Password as string;
+    const vmPassword = Buffer.from(vmPasswordBase64, "base64").toString("utf8");
+    expect(sshPassword).toBeTruthy();
+    expect(vmPassword).toBeTruthy();
 
     // On disk, with the passphrase secrets provider: no plaintext anywhere.
     const onDisk = e2e.h.stateFiles();
-    for (const secret of [e2e.h.emu.apiKey, password, secretEnv]) expect(onDisk).not.toContain(secret);
+    const secrets = [e2e.h.emu.apiKey, e2e.h.emu.compsharePrivateKey, sshPassword, vmPassword, vmPasswordBase64, secretEnv];
+    for (const secret of secrets) expect(onDisk).not.toContain(secret);
 
-    // Decrypted by `stack export --show-secrets`: each is still marked secret, and the key
-    // appears only in the stack config (encrypted), never in the resource.
+    // Decrypted by `stack export --show-secrets`: each is still marked secret, and no
+    // credential appears in a resource (only in the stack config, encrypted).
     const SECRET_SIG = "4dabf18193072939515e22adb298388d";
     const exported = JSON.parse(await s.exported());
-    const res = exported.deployment.resources.find((x: { urn: string }) => x.urn.endsWith("::gpu"));
-    expect(res.outputs.sshPassword).toHaveProperty(SECRET_SIG);
-    expect(res.outputs.envs).toHaveProperty(SECRET_SIG);
-    expect(res.inputs.envs).toHaveProperty(SECRET_SIG);
-    expect(JSON.stringify(res)).not.toContain(e2e.h.emu.apiKey);
+    const find = (name: string) => exported.deployment.resources.find((x: { urn: string }) => x.urn.endsWith(`::${name}`));
+    expect(find("gpu").outputs.sshPassword).toHaveProperty(SECRET_SIG);
+    expect(find("gpu").outputs.envs).toHaveProperty(SECRET_SIG);
+    expect(find("gpu").inputs.envs).toHaveProperty(SECRET_SIG);
+    expect(find("vm").outputs.password).toHaveProperty(SECRET_SIG);
+    for (const name of ["gpu", "vm"]) {
+      const text = JSON.stringify(find(name));
+      expect(text).not.toContain(e2e.h.emu.apiKey);
+      expect(text).not.toContain(e2e.h.emu.compsharePrivateKey);
+    }
     await s.destroy();
   });
 

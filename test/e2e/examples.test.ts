@@ -21,11 +21,7 @@ e2eDescribe("example programs", () => {
     const config = join(h.dir, `Pulumi.${stack}.yaml`);
     const cfg = ["--stack", stack, "--config-file", config];
     expect((await h.cli(["stack", "init", stack], dir)).code).toBe(0);
-    const settings: [string, string, boolean][] = [
-      ["ppio:apiKey", h.emu.apiKey, true],
-      ["ppio:baseUrl", h.emu.url, false],
-    ];
-    for (const [k, v, secret] of settings) {
+    for (const [k, { value: v, secret }] of Object.entries(h.credentials())) {
       expect((await h.cli(["config", "set", ...cfg, ...(secret ? ["--secret"] : []), k, v], dir)).code).toBe(0);
     }
     h.emu.resetRequests();

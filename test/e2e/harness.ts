@@ -12,11 +12,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { expect } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
-import { PpioInstance } from "../../src/ppio/resources";
+import { CompShareInstance } from "../../src/compshare/resources";
+import { PpioEndpoint, PpioInstance } from "../../src/ppio/resources";
 // @ts-expect-error: plain ESM helper shared with the demo and CI
 import { findPulumi, pulumiEnv } from "../../scripts/pulumi-cli.mjs";
 
-export type Kind = "ppioInstance";
+export type Kind = "ppioInstance" | "ppioEndpoint" | "compShareInstance";
 
 export interface ResourceSpec {
   kind: Kind;
@@ -33,6 +34,10 @@ function declare(r: ResourceSpec): pulumi.CustomResource & { [k: string]: unknow
   switch (r.kind) {
     case "ppioInstance":
       return new PpioInstance(r.name, args as never, r.opts) as never;
+    case "ppioEndpoint":
+      return new PpioEndpoint(r.name, args as never, r.opts) as never;
+    case "compShareInstance":
+      return new CompShareInstance(r.name, args as never, r.opts) as never;
   }
 }
 
@@ -84,12 +89,20 @@ export class E2E {
       { stackName: `s${++this.counter}`, projectName: "gpu-cloud-e2e", program },
       { pulumiCommand: this.cmd, envVars: this.env, pulumiHome: this.env.PULUMI_HOME },
     );
-    await stack.setAllConfig({
-      "ppio:apiKey": { value: this.emu.apiKey, secret: true },
-      "ppio:baseUrl": { value: this.emu.url },
-    });
+    await stack.setAllConfig(this.credentials());
     this.stacks.push(stack);
     return new E2EStack(stack, this);
+  }
+
+  /** Both clouds' credentials as stack config, the private ones as secrets. */
+  credentials(): Record<string, { value: string; secret?: boolean }> {
+    return {
+      "ppio:apiKey": { value: this.emu.apiKey, secret: true },
+      "ppio:baseUrl": { value: this.emu.url },
+      "compshare:publicKey": { value: this.emu.compsharePublicKey },
+      "compshare:privateKey": { value: this.emu.compsharePrivateKey, secret: true },
+      "compshare:baseUrl": { value: this.emu.url },
+    };
   }
 
   /** Runs the CLI itself (async: the emulator answers from this process's event loop). */

@@ -27,6 +27,38 @@ const cases: Case[] = [
     idOutput: "instanceId",
     live: (emu) => emu.ppio.instances().length,
   },
+  {
+    kind: "ppioEndpoint",
+    base: {
+      type: "sync",
+      productId: "4090.24g.serverless",
+      image: "vllm/vllm-openai:v0.6.0",
+      workerConfig: { minReplicas: 1, maxReplicas: 2, gpuNum: 1, rootfsSizeGb: 50 },
+      ports: [8000],
+    },
+    inPlace: { workerConfig: { minReplicas: 0, maxReplicas: 4, gpuNum: 1, rootfsSizeGb: 50 }, envs: { A: "1" } },
+    replacing: { type: "async" },
+    idOutput: "endpointId",
+    live: (emu) => emu.ppio.endpoints().length,
+  },
+  {
+    kind: "compShareInstance",
+    base: {
+      region: "cn-wlcb",
+      zone: "cn-wlcb-01",
+      gpuType: "4090",
+      gpu: 1,
+      cpu: 16,
+      memory: 65536,
+      compShareImageId: "compshareImage-165jmhx19ik7",
+      disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
+      chargeType: "Dynamic",
+    },
+    inPlace: { gpu: 2, cpu: 32, memory: 131072 },
+    replacing: { gpuType: "3090" },
+    idOutput: "uhostId",
+    live: (emu) => emu.compshare.instances().length,
+  },
 ];
 
 const e2e = useE2E();
