@@ -41,6 +41,32 @@ describe("PpioClient", () => {
     await client.deleteInstance(id);
   });
 
+  it("sends each instance action to its route", async () => {
+    const id = await client.createInstance(body("client-actions"));
+    const settle = async (status: string) => {
+      for (let i = 0; i < 100 && (await client.getInstance(id)).status.status !== status; i++) await new Promise((r) => setTimeout(r, 20));
+      expect((await client.getInstance(id)).status.status).toBe(status);
+    };
+    await settle("running");
+    await client.restartInstance(id);
+    await settle("running");
+    await client.stopInstance(id);
+    await settle("exited");
+    await client.startInstance(id);
+    await settle("running");
+    await client.upgradeInstance(id, { image: "nginx:2", envs: [{ key: "A", value: "1" }] });
+    await settle("running");
+    await client.replacePorts(id, [{ port: 8080, protocol: "http" }]);
+    const after = await client.getInstance(id);
+    expect(after.image).toBe("nginx:2");
+    expect(after.ports?.map((p) => p.port)).toEqual([8080]);
+    const routes = emu.requests.filter((r) => r.method === "PUT").map((r) => r.route);
+    for (const action of ["restart", "stop", "start", "upgrade", "ports"]) {
+      expect(routes).toContain(`PUT /gpus/v2/instances/{id}/${action}`);
+    }
+    await client.deleteInstance(id);
+  });
+
   it("follows next_cursor to the end of a list", async () => {
     const ids = [];
     for (let i = 0; i < 23; i++) ids.push(await client.createInstance(body(`paged-${i}`)));
