@@ -295,7 +295,8 @@ export class CompShareClient {
     const envelope = envelopeSchema.safeParse(parseJson(res.text));
     if (!envelope.success) {
       // No envelope: not a CompShare gateway, or a broken answer. Its outcome is unknown.
-      throw new ServerError(`answer without a RetCode envelope: ${this.redact(res.text.slice(0, 200)) || "(empty)"}`, {
+      // Redact before cutting to length: a cut through a key leaves a piece no redaction finds.
+      throw new ServerError(`answer without a RetCode envelope: ${this.redact(res.text).slice(0, 200) || "(empty)"}`, {
         ...details,
         mayHaveSucceeded: !idempotent,
         hint: "Check compshare:baseUrl (or COMPSHARE_BASE_URL)",
@@ -323,7 +324,7 @@ export class CompShareClient {
 
   private httpError(res: RawResponse, details: ErrorDetails, idempotent: boolean): GpuCloudError {
     const envelope = envelopeSchema.safeParse(parseJson(res.text));
-    const message = this.redact((envelope.success ? envelope.data.Message : undefined) || res.text.slice(0, 200) || `HTTP ${res.status}`);
+    const message = this.redact((envelope.success ? envelope.data.Message : undefined) || this.redact(res.text).slice(0, 200) || `HTTP ${res.status}`);
     const withCode = envelope.success ? { ...details, code: String(envelope.data.RetCode) } : details;
     if (res.status === 429) return new RateLimitError(message, withCode);
     if (res.status >= 500) return new ServerError(message, { ...withCode, mayHaveSucceeded: !idempotent });

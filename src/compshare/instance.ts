@@ -9,7 +9,7 @@ import type { CheckFailure } from "../core/check";
 import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
 import { AuthenticationError, CapacityError, ConflictError, CredentialsError, GpuCloudError, NotFoundError, TerminalStateError } from "../core/errors";
 import { sleep } from "../core/http";
-import { type ConfigReader, PartialFailureError, plain, progress, settings } from "../core/provider";
+import { type ConfigReader, goneOutsidePulumi, plain, progress, reasonOf, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import { type CompShareClient, OPERATION_IN_PROGRESS } from "./client";
 import { type CompShareSession, compShareSession } from "./context";
@@ -245,39 +245,56 @@ async function waitFor(t: Target, target: string, until: (s: Observed<ApiInstanc
 async function describeNow(t: Target): Promise<ApiInstance> {
   const live = await t.s.client.findInstance(t.id, t.region);
   if (!live) {
-    throw new NotFoundError(`instance ${t.id} no longer exists`, {
-      cloud: "compshare",
-      operation: "DescribeCompShareInstance",
-      hint: "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again",
-    });
+    throw goneOutsidePulumi("compshare", "instance", t.id, "DescribeCompShareInstance");
   }
   return live;
 }
 
 /**
- * Runs an action, waiting out CompShare's per-instance operation lock: RetCode 8903 means
- * the action was refused, not run, so once the instance is stable it is sent again (a
- * bounded number of times, within the deadline).
+ * Runs an action until CompShare has taken it, a bounded number of times within the deadline.
+ * RetCode 8903 (the per-instance operation lock) means it was refused, not run. An ambiguous
+ * failure (5xx, RetCode 150, a lost answer) is resolved as a lost create is, by a Describe
+ * rather than a blind re-send: if the instance shows the action's effect (`took`), it is
+ * done; otherwise, once the instance is stable, the action is sent again.
  */
-async function underLock(t: Target, action: string, run: () => Promise<void>): Promise<void> {
+async function underLock(
+  t: Target,
+  action: string,
+  run: () => Promise<void>,
+  took: (s: Observed<ApiInstance>) => boolean,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (e) {
       const locked = e instanceof ConflictError && e.code === String(OPERATION_IN_PROGRESS);
+      const ambiguous = e instanceof GpuCloudError && e.mayHaveSucceeded;
       const pause = 500 * attempt;
-      if (!locked || attempt >= LOCK_ATTEMPTS || Date.now() + pause >= t.deadline) throw e;
-      progress(`${kind} ${t.id}: ${action} refused, another operation is in progress; retrying once it is stable`);
-      await waitFor(t, "stable", untilStable);
+      if (!(locked || ambiguous) || attempt >= LOCK_ATTEMPTS || Date.now() + pause >= t.deadline) throw e;
+      if (ambiguous) {
+        if (took(await t.s.client.findInstance(t.id, t.region))) return;
+        progress(`${kind} ${t.id}: ${action} outcome unknown (${reasonOf(e)}); it shows no effect, sending it again once the instance is stable`);
+      } else {
+        progress(`${kind} ${t.id}: ${action} refused, another operation is in progress; retrying once it is stable`);
+      }
+      if (took(await waitFor(t, "stable", untilStableOrGone))) return;
       // The lock can outlive the transition a moment; do not hammer it.
       await sleep(pause);
     }
   }
 }
 
+const inState =
+  (...states: string[]) =>
+  (s: Observed<ApiInstance>): boolean =>
+    !!s && states.includes(s.State);
+
 async function stop(t: Target): Promise<void> {
-  await underLock(t, "StopCompShareInstance", () =>
-    t.s.client.stopInstance({ ...where(t), ...(t.spot && { Force: true }) }),
+  await underLock(
+    t,
+    "StopCompShareInstance",
+    () => t.s.client.stopInstance({ ...where(t), ...(t.spot && { Force: true }) }),
+    inState("Stopping", "Stopped"),
   );
 }
 
@@ -300,7 +317,7 @@ async function converge(t: Target, want: "running" | "stopped", known?: Observed
     await stop(t);
     live = await waitFor(t, "Stopped", untilStopped);
   } else if (want === "running" && state === "Stopped") {
-    await underLock(t, "StartCompShareInstance", () => t.s.client.startInstance(where(t)));
+    await underLock(t, "StartCompShareInstance", () => t.s.client.startInstance(where(t)), inState("Starting", "Running"));
     live = await waitFor(t, "Running", untilRunning());
   }
   return live!;
@@ -418,10 +435,6 @@ async function pricePerHour(client: CompShareClient, a: Inputs): Promise<number 
   }
 }
 
-function reasonOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 // ---- the provider -----------------------------------------------------------------
 
 export const compShareInstance = {
@@ -478,7 +491,12 @@ export const compShareInstance = {
     try {
       let live: Observed<ApiInstance> = await describeNow(t);
       if (changed.has("name")) {
-        await underLock(t, "ModifyCompShareInstanceName", () => s.client.modifyInstanceName({ ...where(t), Name: args.name! }));
+        await underLock(
+          t,
+          "ModifyCompShareInstanceName",
+          () => s.client.modifyInstanceName({ ...where(t), Name: args.name! }),
+          (live) => live?.Name === args.name,
+        );
       }
       if (SHAPE_FIELDS.some((f) => changed.has(f))) {
         if (!STABLE.has(live.State)) live = await waitFor(t, "stable", untilStable);
@@ -486,8 +504,11 @@ export const compShareInstance = {
           await stop(t);
           await waitFor(t, "Stopped", untilStopped);
         }
-        await underLock(t, "ResizeCompShareInstance", () =>
-          s.client.resizeInstance({ ...where(t), Cpu: args.cpu, Memory: args.memory, Gpu: args.gpu }),
+        await underLock(
+          t,
+          "ResizeCompShareInstance",
+          () => s.client.resizeInstance({ ...where(t), Cpu: args.cpu, Memory: args.memory, Gpu: args.gpu }),
+          (live) => live?.State === "Resizing" || untilResized(args)(live) === "done",
         );
         live = await waitFor(t, "resized", untilResized(args));
       } else if (changed.has("name")) {
@@ -524,7 +545,7 @@ export const compShareInstance = {
         await stop(t);
         await waitFor(t, "Stopped", untilStopped);
       }
-      await underLock(t, "TerminateCompShareInstance", () => s.client.terminateInstance(where(t)));
+      await underLock(t, "TerminateCompShareInstance", () => s.client.terminateInstance(where(t)), (live) => !live);
     } catch (e) {
       if (!(await s.client.findInstance(id, t.region || undefined))) return;
       throw e;
@@ -534,13 +555,8 @@ export const compShareInstance = {
 };
 
 /** The error that lets the engine record an instance that exists but did not finish. */
-async function partialFailure(t: Target, inputs: Props, e: unknown, step: string): Promise<PartialFailureError> {
-  const live = await t.s.client.findInstance(t.id, t.region).catch(() => null);
-  const properties = { ...toOutputs(inputs, live, t.id), __provider: inputs.__provider };
-  return new PartialFailureError(t.id, properties, [
-    `${kind} ${t.id} ${step} did not finish: ${reasonOf(e)}`,
-    "The instance is recorded in the stack: the next `pulumi up` resumes it (or replaces it if it failed), `pulumi destroy` deletes it.",
-  ]);
+function partialFailure(t: Target, inputs: Props, error: unknown, step: "create" | "update") {
+  return recordPartialFailure({ kind, id: t.id, inputs, step, error, find: () => t.s.client.findInstance(t.id, t.region), outputs: toOutputs });
 }
 
 export type { CompShareInstanceInputs };

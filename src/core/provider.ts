@@ -1,7 +1,9 @@
 /**
- * Pieces every runtime provider shares: the thin shim that Pulumi serializes, the
- * partial-failure error, output sanitising, and credential resolution.
+ * Pieces every runtime provider shares: the `__provider` module text, the partial-failure
+ * error, output sanitising, and credential resolution.
  */
+import { type Cloud, NotFoundError } from "./errors";
+
 /** The runtime providers by export name in `pulumi-gpu-cloud/runtime`. */
 export type RuntimeExport = "ppioInstance" | "ppioEndpoint" | "compShareInstance";
 
@@ -53,6 +55,43 @@ export class PartialFailureError extends Error {
       throw new Error("internal error: partial-failure properties must carry __provider");
     }
   }
+}
+
+/** An error's message, whatever was thrown. */
+export function reasonOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The partial failure for an object that exists but whose create or update did not
+ * finish: its properties are the outputs as the cloud shows them now (or as declared, if
+ * the cloud cannot be asked), plus `__provider` so the engine can load a provider later.
+ */
+export async function recordPartialFailure<L>(o: {
+  /** How progress lines name it: `ppio instance`. */
+  kind: string;
+  id: string;
+  inputs: Record<string, unknown>;
+  step: "create" | "update";
+  error: unknown;
+  find: () => Promise<L | null>;
+  outputs: (inputs: Record<string, unknown>, live: L | null, id: string) => Record<string, unknown>;
+}): Promise<PartialFailureError> {
+  const live = await o.find().catch(() => null);
+  const properties = { ...o.outputs(o.inputs, live, o.id), __provider: o.inputs.__provider };
+  return new PartialFailureError(o.id, properties, [
+    `${o.kind} ${o.id} ${o.step} did not finish: ${reasonOf(o.error)}`,
+    `It is recorded in the stack: the next \`pulumi up\` resumes it (or replaces it if it failed), \`pulumi destroy\` deletes it.`,
+  ]);
+}
+
+/** An update found its object gone: deleted outside Pulumi, which a refresh records. */
+export function goneOutsidePulumi(cloud: Cloud, noun: string, id: string, operation: string): NotFoundError {
+  return new NotFoundError(`${noun} ${id} no longer exists`, {
+    cloud,
+    operation,
+    hint: "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again",
+  });
 }
 
 /**

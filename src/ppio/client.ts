@@ -258,8 +258,9 @@ export class PpioClient {
   private toError(res: RawResponse, operation: string, idempotent: boolean): GpuCloudError {
     const body = errorBodySchema.safeParse(parseJson(res.text));
     const reason = body.success ? body.data.reason : undefined;
+    // Redact before cutting to length: a cut through a key leaves a piece no redaction finds.
     const message = this.transport.redactor.redact(
-      (body.success ? body.data.message : undefined) || res.text.slice(0, 200) || `HTTP ${res.status}`,
+      (body.success ? body.data.message : undefined) || this.transport.redactor.redact(res.text).slice(0, 200) || `HTTP ${res.status}`,
     );
     const details: ErrorDetails = {
       cloud: "ppio",

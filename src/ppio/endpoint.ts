@@ -7,7 +7,7 @@ import { resolveName, timeoutMs, validate } from "../core/check";
 import type { CheckFailure } from "../core/check";
 import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
 import { NotFoundError } from "../core/errors";
-import { type ConfigReader, PartialFailureError, plain, progress, settings } from "../core/provider";
+import { type ConfigReader, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession } from "./context";
@@ -265,10 +265,6 @@ function createEndpointOnce(client: PpioClient, body: CreateEndpointBody): Promi
   });
 }
 
-function reasonOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export const ppioEndpoint = {
   configure(req: { config: ConfigReader }): void {
     settings.configure(req);
@@ -294,8 +290,9 @@ export const ppioEndpoint = {
     progress(`${kind} ${id} created ("${name}")`);
     // From here on the endpoint exists (and may run workers): any failure must hand its id to the engine.
     try {
-      await waitFor(s, id, "running", timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create), "timeouts.create");
-      const live = await s.client.getEndpoint(id);
+      const running = await waitFor(s, id, "running", timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create), "timeouts.create");
+      // The poll that saw it running read the whole endpoint (Get and List return the same object).
+      const live = running ?? (await s.client.getEndpoint(id));
       return { id, outs: toOutputs(inputs, live, id) };
     } catch (e) {
       throw await partialFailure(s.client, id, inputs, e, "create");
@@ -315,11 +312,7 @@ export const ppioEndpoint = {
     try {
       const live = await s.client.findEndpoint(id);
       if (!live) {
-        throw new NotFoundError(`endpoint ${id} no longer exists`, {
-          cloud: "ppio",
-          operation: "update",
-          hint: "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again",
-        });
+        throw goneOutsidePulumi("ppio", "endpoint", id, "update");
       }
       // An endpoint still settling from an earlier (interrupted) run takes no update yet.
       if (!["running", "failed"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
@@ -347,13 +340,8 @@ export const ppioEndpoint = {
 };
 
 /** The error that lets the engine record an endpoint that exists but did not finish. */
-async function partialFailure(client: PpioClient, id: string, inputs: Props, e: unknown, step: string) {
-  const live = await client.findEndpoint(id).catch(() => null);
-  const properties = { ...toOutputs(inputs, live, id), __provider: inputs.__provider };
-  return new PartialFailureError(id, properties, [
-    `${kind} ${id} ${step} did not finish: ${reasonOf(e)}`,
-    "The endpoint is recorded in the stack: the next `pulumi up` resumes it (or replaces it if it failed), `pulumi destroy` deletes it.",
-  ]);
+function partialFailure(client: PpioClient, id: string, inputs: Props, error: unknown, step: "create" | "update") {
+  return recordPartialFailure({ kind, id, inputs, step, error, find: () => client.findEndpoint(id), outputs: toOutputs });
 }
 
 export type { PpioEndpointInputs };

@@ -6,8 +6,8 @@
 import { resolveName, timeoutMs, UNKNOWN, validate } from "../core/check";
 import type { CheckFailure } from "../core/check";
 import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
-import { NotFoundError } from "../core/errors";
-import { type ConfigReader, PartialFailureError, plain, progress, settings } from "../core/provider";
+import { ConflictError, NotFoundError } from "../core/errors";
+import { type ConfigReader, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession } from "./context";
@@ -245,6 +245,39 @@ function waitFor(client: PpioSessionLike, id: string, target: "running" | "stopp
 
 type PpioSessionLike = ReturnType<typeof ppioSession>;
 
+/**
+ * Sends a power or upgrade PUT. The transport sends a PUT again when its answer was lost,
+ * and PPIO refuses the second delivery of an action it already took (OPERATION_LIMIT: the
+ * instance is busy with it). When the instance shows the action under way or done, that
+ * refusal is the echo of our own request, not a failure.
+ */
+async function act(s: PpioSessionLike, id: string, send: () => Promise<void>, took: (live: ApiInstance) => boolean) {
+  try {
+    await send();
+  } catch (e) {
+    if (!(e instanceof ConflictError)) throw e;
+    const live = await s.client.findInstance(id);
+    if (!live || !took(live)) throw e;
+  }
+}
+
+const heading =
+  (...statuses: string[]) =>
+  (live: ApiInstance): boolean =>
+    statuses.includes(live.status.status);
+
+/** The instance is re-creating (or has re-created) its container with exactly this spec. */
+const upgradedTo = (body: UpgradeInstanceBody) => (live: ApiInstance) => {
+  const envs = new Map((live.envs ?? []).map((e) => [e.key, e.value]));
+  return (
+    heading("toReset", "resetting", "pulling", "running")(live) &&
+    live.image === body.image &&
+    (live.entrypoint ?? "") === body.entrypoint &&
+    (live.command ?? "") === body.command &&
+    (body.envs ?? []).every((e) => envs.get(e.key) === e.value)
+  );
+};
+
 /** Brings a settled instance to the desired power state. */
 async function converge(s: PpioSessionLike, id: string, want: "running" | "stopped", ms: number, setting: string) {
   const current = await s.client.getInstance(id);
@@ -252,11 +285,11 @@ async function converge(s: PpioSessionLike, id: string, want: "running" | "stopp
   if (want === "stopped") {
     if (st !== "exited") {
       if (st !== "running") await waitFor(s, id, "running", ms, setting);
-      await s.client.stopInstance(id);
+      await act(s, id, () => s.client.stopInstance(id), heading("toStop", "stopping", "exited"));
     }
     await waitFor(s, id, "stopped", ms, setting);
   } else {
-    if (st === "exited") await s.client.startInstance(id);
+    if (st === "exited") await act(s, id, () => s.client.startInstance(id), heading("toStart", "starting", "running"));
     await waitFor(s, id, "running", ms, setting);
   }
 }
@@ -271,10 +304,6 @@ function createInstanceOnce(client: PpioClient, body: CreateInstanceBody): Promi
     list: () => client.listInstances({ name: body.name }),
     isOurs: (i) => i.name === body.name && (i.product_id === undefined || i.product_id === body.product_id),
   });
-}
-
-function reasonOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export const ppioInstance = {
@@ -303,9 +332,11 @@ export const ppioInstance = {
     // From here on the instance exists: any failure must hand its id to the engine.
     try {
       const ms = timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
-      await waitFor(s, id, "running", ms, "timeouts.create");
-      if ((args.powerState ?? "running") === "stopped") await converge(s, id, "stopped", ms, "timeouts.create");
-      const live = await s.client.getInstance(id);
+      const running = await waitFor(s, id, "running", ms, "timeouts.create");
+      const stopped = (args.powerState ?? "running") === "stopped";
+      if (stopped) await converge(s, id, "stopped", ms, "timeouts.create");
+      // List items lack `tools` (SSH, Jupyter): only a state read by Get can stand in for this Get.
+      const live = !stopped && running?.tools ? running : await s.client.getInstance(id);
       return { id, outs: toOutputs(inputs, live, id) };
     } catch (e) {
       throw await partialFailure(s.client, id, inputs, e, "create");
@@ -327,15 +358,12 @@ export const ppioInstance = {
     try {
       const live = await s.client.findInstance(id);
       if (!live) {
-        throw new NotFoundError(`instance ${id} no longer exists`, {
-          cloud: "ppio",
-          operation: "update",
-          hint: "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again",
-        });
+        throw goneOutsidePulumi("ppio", "instance", id, "update");
       }
       if (UPGRADE_FIELDS.some((f) => changed.has(f))) {
         if (!["running", "exited"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
-        await s.client.upgradeInstance(id, toUpgradeBody(args));
+        const body = toUpgradeBody(args);
+        await act(s, id, () => s.client.upgradeInstance(id, body), upgradedTo(body));
         await waitFor(s, id, "running", ms, "timeouts.update");
       }
       if (changed.has("ports")) await s.client.replacePorts(id, args.ports ?? []);
@@ -362,13 +390,8 @@ export const ppioInstance = {
 };
 
 /** The error that lets the engine record an instance that exists but did not finish. */
-async function partialFailure(client: PpioClient, id: string, inputs: Props, e: unknown, step: string) {
-  const live = await client.findInstance(id).catch(() => null);
-  const properties = { ...toOutputs(inputs, live, id), __provider: inputs.__provider };
-  return new PartialFailureError(id, properties, [
-    `${kind} ${id} ${step} did not finish: ${reasonOf(e)}`,
-    "The instance is recorded in the stack: the next `pulumi up` resumes it (or replaces it if it failed), `pulumi destroy` deletes it.",
-  ]);
+function partialFailure(client: PpioClient, id: string, inputs: Props, error: unknown, step: "create" | "update") {
+  return recordPartialFailure({ kind, id, inputs, step, error, find: () => client.findInstance(id), outputs: toOutputs });
 }
 
 export type { PpioInstanceInputs };

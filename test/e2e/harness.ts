@@ -11,7 +11,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { expect } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/server";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../../src/emulator/server";
 import { CompShareInstance } from "../../src/compshare/resources";
 import { PpioEndpoint, PpioInstance } from "../../src/ppio/resources";
 // @ts-expect-error: plain ESM helper shared with the demo and CI
@@ -73,13 +73,14 @@ export class E2E {
     this.dir = dir;
   }
 
-  static async start(cli: { binDir: string; pathDirs?: string[] }): Promise<E2E> {
+  /** `emulator` sets the keys the emulator accepts (e.g. distinctive canaries to grep for). */
+  static async start(cli: { binDir: string; pathDirs?: string[] }, emulator?: EmulatorOptions): Promise<E2E> {
     const dir = mkdtempSync(join(tmpdir(), "gpu-cloud-e2e-"));
     const stateDir = join(dir, "state");
     mkdirSync(stateDir);
     const env = pulumiEnv({ pathDirs: cli.pathDirs ?? [cli.binDir], stateDir, home: join(dir, "home") });
     const cmd = await PulumiCommand.get({ root: join(cli.binDir, ".."), skipVersionCheck: true });
-    const emu = await startEmulator();
+    const emu = await startEmulator(emulator);
     return new E2E(emu, dir, env, cmd);
   }
 
