@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { CredentialsError } from "../core/errors";
 import { progress, settings } from "../core/provider";
 import { type Observed, Poller, pollerOptionsFromEnv } from "../core/wait";
-import { COMPSHARE_DEFAULT_BASE_URL, CompShareClient } from "./client";
+import { COMPSHARE_DEFAULT_BASE_URL, CompShareClient, DESCRIBE_MAX_IDS } from "./client";
 import type { ApiInstance } from "./schemas";
 
 export interface CompShareSession {
@@ -40,8 +40,13 @@ export function compShareSession(): CompShareSession {
     const client = new CompShareClient({ publicKey, privateKey, projectId, baseUrl, log: progress });
     const regions = new Map<string, string>();
     const instances = new Poller<ApiInstance>(
-      { fetch: (ids) => describeTick(client, regions, ids) },
-      { throttledForMs: () => client.transport.throttledForMs, ...pollerOptionsFromEnv() },
+      { fetch: (ids) => describeTick(client, regions, ids), cost: (ids) => describeCalls(regions, ids) },
+      {
+        name: "compshare instances",
+        throttledForMs: () => client.transport.throttledForMs,
+        throttles: () => client.transport.throttleCount,
+        ...pollerOptionsFromEnv(),
+      },
     );
     session = { client, instances, track: (id, region) => regions.set(id, region) };
     sessions.set(key, session);
@@ -49,16 +54,27 @@ export function compShareSession(): CompShareSession {
   return session;
 }
 
-/** One poll tick: the due ids grouped by region, each group described 100 ids per call. */
-async function describeTick(client: CompShareClient, regions: Map<string, string>, ids: string[]): Promise<Map<string, Observed<ApiInstance>>> {
-  const byRegion = new Map<string, string[]>();
+function byRegion(regions: Map<string, string>, ids: string[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
   for (const id of ids) {
     const region = regions.get(id) ?? "";
-    byRegion.set(region, [...(byRegion.get(region) ?? []), id]);
+    groups.set(region, [...(groups.get(region) ?? []), id]);
   }
+  return groups;
+}
+
+/** Describe calls a tick for these ids sends. */
+function describeCalls(regions: Map<string, string>, ids: string[]): number {
+  let calls = 0;
+  for (const group of byRegion(regions, ids).values()) calls += Math.ceil(group.length / DESCRIBE_MAX_IDS);
+  return calls;
+}
+
+/** One poll tick: the due ids grouped by region, each group described 100 ids per call. */
+async function describeTick(client: CompShareClient, regions: Map<string, string>, ids: string[]): Promise<Map<string, Observed<ApiInstance>>> {
   const out = new Map<string, Observed<ApiInstance>>(ids.map((id) => [id, null]));
   await Promise.all(
-    [...byRegion].map(async ([region, group]) => {
+    [...byRegion(regions, ids)].map(async ([region, group]) => {
       for (const found of await client.describeByIds(group, { Region: region || undefined })) out.set(found.UHostId, found);
     }),
   );

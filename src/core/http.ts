@@ -118,6 +118,7 @@ export class HttpTransport {
   private readonly userAgent: string;
   /** While the cloud throttles us, every request to it waits until this instant. */
   private pausedUntil = 0;
+  private throttles = 0;
 
   constructor(opts: TransportOptions) {
     this.cloud = opts.cloud;
@@ -129,6 +130,11 @@ export class HttpTransport {
     this.log = opts.log ?? (() => {});
     this.userAgent = opts.userAgent ?? "pulumi-gpu-cloud";
     this.dispatcher = new Agent({ keepAliveTimeout: 4_000, connections: 32 });
+  }
+
+  /** Throttling answers received so far: the poller slows down when this grows. */
+  get throttleCount(): number {
+    return this.throttles;
   }
 
   /** Milliseconds until throttling ends for this cloud (0 when not throttled). */
@@ -148,6 +154,7 @@ export class HttpTransport {
         if (!(e instanceof GpuCloudError)) throw e;
         error = e;
       }
+      if (error instanceof RateLimitError) this.throttles++;
       const retryable =
         error instanceof RateLimitError ||
         (error instanceof NetworkError && !error.mayHaveSucceeded) ||

@@ -4,14 +4,19 @@
  * cloud about every due id in a single `PollSource.fetch` call (CompShare describes up to
  * 100 ids per request, PPIO lists or gets with bounded concurrency).
  *
- * Cadence: a waiter is first polled after `minIntervalMs`; afterwards its interval is a
- * tenth of the time since its state last changed, clamped to [min, max]. So a long quiet
- * wait backs off towards the cap, a state change makes polling fast again, and the lag
- * between the cloud finishing and us noticing stays small relative to the time waited.
+ * Cadence: a waiter is first polled after `minIntervalMs`; afterwards its interval is that
+ * minimum plus a tenth of the time since its state last changed, up to `maxIntervalMs`. So
+ * a long quiet wait backs off towards the cap, a state change makes polling fast again, and
+ * the lag between the cloud finishing and us noticing stays within min + 10% of the time
+ * waited. (Adding the tenth rather than taking the larger of the two spends a third fewer
+ * polls on the first seconds of each state, for at most `min` more lag.)
+ * Waiters not yet due join a tick when the source says that costs no extra request, and a
+ * throttled poll stretches every interval until polls go through cleanly again.
  *
  * The `naive` strategy exists only to measure against: each object is polled on its own,
  * first after 3 s and then every 5 s, as typical Terraform providers for GPU clouds do.
  */
+import { writeFileSync } from "node:fs";
 import { type GpuCloudError, TerminalStateError, TimeoutError } from "./errors";
 import type { Cloud } from "./errors";
 
@@ -21,6 +26,12 @@ export type Observed<S> = S | null;
 export interface PollSource<S> {
   /** Current state of each id; ids the cloud does not know map to `null` (or are absent). */
   fetch(ids: string[]): Promise<Map<string, Observed<S>>>;
+  /**
+   * Requests a fetch of these ids would send. When given, waiters that are not due yet ride
+   * along on a tick whenever that costs no extra request: they learn their state early and
+   * fall into step with the others, so later ticks serve everyone at once.
+   */
+  cost?(ids: string[]): number;
 }
 
 export type Verdict = "done" | "pending" | { failed: string };
@@ -43,6 +54,8 @@ export interface WaitSpec<S> {
 export type PollStrategy = "shared" | "naive";
 
 export interface PollerOptions {
+  /** How the benchmark's stats file names this poller, e.g. `ppio instances`. */
+  name?: string;
   minIntervalMs?: number;
   maxIntervalMs?: number;
   strategy?: PollStrategy;
@@ -50,6 +63,8 @@ export interface PollerOptions {
   log?: (line: string) => void;
   /** Extra delay to respect while the cloud throttles us. */
   throttledForMs?: () => number;
+  /** Throttling answers the transport has seen so far; a poll during which it grows slows polling down. */
+  throttles?: () => number;
 }
 
 /**
@@ -66,6 +81,8 @@ export function pollerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Poll
 
 const NAIVE_FIRST_MS = 3_000;
 const NAIVE_EVERY_MS = 5_000;
+/** Each throttled poll doubles every interval (up to this factor, and never beyond the cap); each clean poll halves it again. */
+const MAX_SLOWDOWN = 16;
 
 export interface PollerStats {
   /** Poll rounds: one per tick (shared), one per object poll (naive). */
@@ -75,6 +92,28 @@ export interface PollerStats {
   idsPolled: number;
   maxIdsPerTick: number;
   fetchErrors: number;
+  /** State changes seen after a waiter's first observation. */
+  stateChanges: number;
+}
+
+/** Every poller of this process, for the stats file. */
+const pollers: Poller<unknown>[] = [];
+
+/**
+ * Benchmark knob, off unless GPU_CLOUD_STATS_FILE names a file: the provider process writes
+ * `{ peakRssMb, pollers: [{ name, ...stats }] }` there each time its pollers fall idle and
+ * on exit. The idle writes are what counts, since the engine ends provider processes with
+ * SIGINT, which skips `exit` handlers. A measuring aid must never break a deployment, so it
+ * swallows every error and prints nothing.
+ */
+export function writeStatsFile(file = process.env.GPU_CLOUD_STATS_FILE): void {
+  if (!file) return;
+  try {
+    const stats = pollers.map((p) => ({ name: p.name, ...p.stats }));
+    writeFileSync(file, JSON.stringify({ peakRssMb: process.resourceUsage().maxRSS / 1024, pollers: stats }));
+  } catch {
+    // see above
+  }
 }
 
 interface Waiter<S> {
@@ -88,6 +127,8 @@ interface Waiter<S> {
   resolve(state: Observed<S>): void;
   reject(error: Error): void;
 }
+
+const idsOf = <S>(waiters: Waiter<S>[]) => [...new Set(waiters.map((w) => w.spec.id))];
 
 /** Long ids are cut after 8 characters (`d8905fdd3e6284ad` → `d8905fdd…`), keeping a type prefix such as `uhost-`. */
 export function shortId(id: string): string {
@@ -104,8 +145,11 @@ export class Poller<S> {
   private readonly max: number;
   private readonly log: (line: string) => void;
   private readonly throttledForMs: () => number;
+  private readonly throttles: () => number;
+  private slowdown = 1;
   private readonly strategy: PollStrategy;
-  readonly stats: PollerStats = { ticks: 0, fetches: 0, idsPolled: 0, maxIdsPerTick: 0, fetchErrors: 0 };
+  readonly stats: PollerStats = { ticks: 0, fetches: 0, idsPolled: 0, maxIdsPerTick: 0, fetchErrors: 0, stateChanges: 0 };
+  readonly name: string;
 
   constructor(
     private readonly source: PollSource<S>,
@@ -115,7 +159,10 @@ export class Poller<S> {
     this.max = opts.maxIntervalMs ?? 10_000;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.throttledForMs = opts.throttledForMs ?? (() => 0);
+    this.throttles = opts.throttles ?? (() => 0);
     this.strategy = opts.strategy ?? "shared";
+    this.name = opts.name ?? "poller";
+    pollers.push(this as Poller<unknown>);
   }
 
   /** Resolves with the state that satisfied `spec.until`; rejects on a failure verdict or the deadline. */
@@ -126,7 +173,7 @@ export class Poller<S> {
         spec,
         startedAt: now,
         lastChangeAt: now,
-        nextDueAt: now + (this.strategy === "naive" ? NAIVE_FIRST_MS : this.min),
+        nextDueAt: now + (this.strategy === "naive" ? NAIVE_FIRST_MS : Math.min(this.max, this.min * this.slowdown)),
         deadline: now + spec.timeoutMs,
         resolve,
         reject,
@@ -142,7 +189,7 @@ export class Poller<S> {
 
   private intervalFor(w: Waiter<S>, now: number): number {
     if (this.strategy === "naive") return NAIVE_EVERY_MS;
-    return Math.min(this.max, Math.max(this.min, (now - w.lastChangeAt) / 10));
+    return Math.min(this.max, (this.min + (now - w.lastChangeAt) / 10) * this.slowdown);
   }
 
   private schedule(): void {
@@ -162,12 +209,16 @@ export class Poller<S> {
     for (const w of this.waiters) {
       if (now >= w.deadline) this.finish(w, this.timeoutError(w, now));
     }
-    const due =
+    let due =
       this.strategy === "naive"
         ? [...this.waiters].filter((w) => w.nextDueAt <= now)
         : // Everything due now, and anything due soon: one request serves them all.
           [...this.waiters].filter((w) => w.nextDueAt <= now + Math.max(250, this.intervalFor(w, now) / 2));
     if (due.length === 0) return this.schedule();
+    if (this.strategy === "shared" && this.source.cost && due.length < this.waiters.size) {
+      const all = [...this.waiters];
+      if (this.source.cost(idsOf(all)) <= this.source.cost(idsOf(due))) due = all;
+    }
     this.inFlight = true;
     try {
       if (this.strategy === "naive") await Promise.all(due.map((w) => this.poll([w])));
@@ -180,13 +231,15 @@ export class Poller<S> {
 
   /** One round: a single fetch for the ids of `due`, delivered to each waiter. */
   private async poll(due: Waiter<S>[]): Promise<void> {
-    const ids = [...new Set(due.map((w) => w.spec.id))];
+    const ids = idsOf(due);
+    const throttlesBefore = this.throttles();
     this.stats.ticks++;
     this.stats.fetches++;
     this.stats.idsPolled += ids.length;
     this.stats.maxIdsPerTick = Math.max(this.stats.maxIdsPerTick, ids.length);
     try {
       const states = await this.source.fetch(ids);
+      this.adjustPace(throttlesBefore);
       const seen = Date.now();
       for (const w of due) {
         if (!this.waiters.has(w)) continue;
@@ -194,6 +247,7 @@ export class Poller<S> {
       }
     } catch (e) {
       this.stats.fetchErrors++;
+      this.adjustPace(throttlesBefore);
       const err = e as GpuCloudError;
       const seen = Date.now();
       for (const w of due) {
@@ -208,10 +262,21 @@ export class Poller<S> {
     }
   }
 
+  /**
+   * The cloud's rate limit is shared by everything this process sends it: when it throttled
+   * anything during a poll (our own request or another resource's create), every wait polls
+   * less often, instead of the transport retrying until someone's request fails.
+   */
+  private adjustPace(throttlesBefore: number): void {
+    if (this.throttles() > throttlesBefore) this.slowdown = Math.min(MAX_SLOWDOWN, this.slowdown * 2);
+    else this.slowdown = Math.max(1, this.slowdown / 2);
+  }
+
   private observe(w: Waiter<S>, state: Observed<S>, now: number): void {
     const word = w.spec.describe(state);
     w.lastState = state;
     if (word !== w.last) {
+      if (w.last !== undefined) this.stats.stateChanges++;
       w.last = word;
       w.lastChangeAt = now;
       this.log(`${w.spec.kind} ${shortId(w.spec.id)} ${word} (${seconds(now - w.startedAt)})`);
@@ -246,5 +311,6 @@ export class Poller<S> {
     if (!this.waiters.delete(w)) return;
     if (error) w.reject(error);
     else w.resolve(state ?? null);
+    if (this.waiters.size === 0) writeStatsFile();
   }
 }

@@ -35,11 +35,21 @@ export function ppioSession(): PpioSession {
     const client = new PpioClient({ apiKey, baseUrl, log: progress });
     const instances = new Poller<ApiInstance>(
       listOrGet((id) => client.getInstance(id), () => client.listInstances({ pageSize: PAGE })),
-      { throttledForMs: () => client.transport.throttledForMs, ...pollerOptionsFromEnv() },
+      {
+        name: "ppio instances",
+        throttledForMs: () => client.transport.throttledForMs,
+        throttles: () => client.transport.throttleCount,
+        ...pollerOptionsFromEnv(),
+      },
     );
     const endpoints = new Poller<ApiEndpoint>(
       listOrGet((id) => client.getEndpoint(id), () => client.listEndpoints({ pageSize: PAGE })),
-      { throttledForMs: () => client.transport.throttledForMs, ...pollerOptionsFromEnv() },
+      {
+        name: "ppio endpoints",
+        throttledForMs: () => client.transport.throttledForMs,
+        throttles: () => client.transport.throttleCount,
+        ...pollerOptionsFromEnv(),
+      },
     );
     session = { client, instances, endpoints };
     sessions.set(key, session);
@@ -61,6 +71,7 @@ export function listOrGet<S extends { id: string }>(
 ): PollSource<S> {
   let pages = 1;
   return {
+    cost: (ids) => Math.min(ids.length, pages),
     async fetch(ids) {
       if (ids.length <= pages) return fetchEach(ids, get);
       const listed = await list();
