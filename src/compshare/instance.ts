@@ -4,9 +4,8 @@
  * `pulumi-gpu-cloud/runtime`; never serialized.
  */
 import { randomBytes } from "node:crypto";
-import { resolveName, timeoutMs, validate } from "../core/check";
-import type { CheckFailure } from "../core/check";
-import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
+import { checkResource, timeoutMs } from "../core/check";
+import { diffByTable, diffResource, type PolicyTable } from "../core/diff";
 import { AuthenticationError, CapacityError, ConflictError, CredentialsError, GpuCloudError, NotFoundError, TerminalStateError } from "../core/errors";
 import { sleep } from "../core/http";
 import { type ConfigReader, goneOutsidePulumi, plain, progress, reasonOf, recordPartialFailure, settings } from "../core/provider";
@@ -442,16 +441,12 @@ export const compShareInstance = {
     settings.configure(req);
   },
 
-  async check(olds: Props | undefined, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
-    const { __provider, ...rest } = news;
-    const inputs = { ...rest, name: resolveName(rest, olds, 63) };
-    const failures = validate(instanceInputsSchema, inputs);
-    return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
+  async check(olds: Props | undefined, news: Props) {
+    return checkResource(instanceInputsSchema, olds, news, 63);
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    const d = withFailedStateReplace(diffByTable(INSTANCE_POLICY, olds, news, normalize), olds, "state", isFailedState);
-    return { changes: d.changes, replaces: d.replaces };
+    return diffResource(INSTANCE_POLICY, olds, news, normalize, "state", isFailedState);
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {

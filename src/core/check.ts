@@ -111,6 +111,22 @@ export const envsSchema = z
   .refine((r) => Object.keys(r).length <= 100, { message: "at most 100 env vars" })
   .optional();
 
+/**
+ * A resource's `check`: the name resolved (given, kept from an earlier check, or
+ * generated), then every input validated; `__provider` passes through untouched.
+ */
+export function checkResource(
+  schema: z.ZodType,
+  olds: Record<string, unknown> | undefined,
+  news: Record<string, unknown>,
+  maxNameLength: number,
+): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+  const { __provider, ...rest } = news;
+  const inputs = { ...rest, name: resolveName(rest, olds, maxNameLength) };
+  const failures = validate(schema, inputs);
+  return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
+}
+
 /** `<prefix>-<7 random hex>`, at most `maxLength` characters. */
 export function autoName(prefix: string, maxLength = 63): string {
   const suffix = randomBytes(4).toString("hex").slice(0, 7);

@@ -79,6 +79,19 @@ export function withFailedStateReplace(
   return { ...d, changes: true, replaces: [...d.replaces, stateOutput] };
 }
 
+/** A resource's `diff`: its table, plus the replacement of an object recorded as failed. */
+export function diffResource(
+  table: PolicyTable,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  normalize: (field: string, value: unknown) => unknown,
+  stateOutput: string,
+  failed: (state: string) => boolean,
+): { changes: boolean; replaces: string[] } {
+  const d = withFailedStateReplace(diffByTable(table, olds, news, normalize), olds, stateOutput, failed);
+  return { changes: d.changes, replaces: d.replaces };
+}
+
 /** The table as Markdown rows, the form the README uses. */
 export function tableRows(table: PolicyTable): string[] {
   return Object.entries(table).map(([field, p]) => {

@@ -3,9 +3,8 @@
  * PPIO serverless GPU endpoint (autoscaled workers behind a URL). Loaded in the Pulumi
  * provider process through `pulumi-gpu-cloud/runtime`; never serialized.
  */
-import { resolveName, timeoutMs, validate } from "../core/check";
-import type { CheckFailure } from "../core/check";
-import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
+import { checkResource, timeoutMs } from "../core/check";
+import { diffResource, type PolicyTable } from "../core/diff";
 import { NotFoundError } from "../core/errors";
 import { type ConfigReader, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
@@ -270,16 +269,12 @@ export const ppioEndpoint = {
     settings.configure(req);
   },
 
-  async check(olds: Props | undefined, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
-    const { __provider, ...rest } = news;
-    const inputs = { ...rest, name: resolveName(rest, olds, 255) };
-    const failures = validate(endpointInputsSchema, inputs);
-    return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
+  async check(olds: Props | undefined, news: Props) {
+    return checkResource(endpointInputsSchema, olds, news, 255);
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    const d = withFailedStateReplace(diffByTable(ENDPOINT_POLICY, olds, news, normalize), olds, "status", isFailedEndpointStatus);
-    return { changes: d.changes, replaces: d.replaces };
+    return diffResource(ENDPOINT_POLICY, olds, news, normalize, "status", isFailedEndpointStatus);
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {

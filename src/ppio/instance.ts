@@ -3,9 +3,8 @@
  * a PPIO GPU/CPU container instance. Loaded in the Pulumi provider process through
  * `pulumi-gpu-cloud/runtime`; never serialized.
  */
-import { resolveName, timeoutMs, UNKNOWN, validate } from "../core/check";
-import type { CheckFailure } from "../core/check";
-import { diffByTable, type PolicyTable, withFailedStateReplace } from "../core/diff";
+import { checkResource, timeoutMs, UNKNOWN } from "../core/check";
+import { diffByTable, diffResource, type PolicyTable } from "../core/diff";
 import { ConflictError, NotFoundError } from "../core/errors";
 import { type ConfigReader, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
@@ -311,16 +310,12 @@ export const ppioInstance = {
     settings.configure(req);
   },
 
-  async check(olds: Props | undefined, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
-    const { __provider, ...rest } = news;
-    const inputs = { ...rest, name: resolveName(rest, olds, 255) };
-    const failures = validate(instanceInputsSchema, inputs);
-    return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
+  async check(olds: Props | undefined, news: Props) {
+    return checkResource(instanceInputsSchema, olds, news, 255);
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    const d = withFailedStateReplace(diffByTable(INSTANCE_POLICY, olds, news, normalize), olds, "status", isFailedStatus);
-    return { changes: d.changes, replaces: d.replaces };
+    return diffResource(INSTANCE_POLICY, olds, news, normalize, "status", isFailedStatus);
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {
