@@ -85,6 +85,20 @@ export async function recordPartialFailure<L>(o: {
   ]);
 }
 
+/**
+ * A resource's `delete`: send the delete, then wait until the object is gone. An object
+ * the cloud no longer knows counts as deleted: that is the goal.
+ */
+export async function deleteThenWait(send: () => Promise<void>, waitGone: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (e) {
+    if (e instanceof NotFoundError) return;
+    throw e;
+  }
+  await waitGone();
+}
+
 /** An update found its object gone: deleted outside Pulumi, which a refresh records. */
 export function goneOutsidePulumi(cloud: Cloud, noun: string, id: string, operation: string): NotFoundError {
   return new NotFoundError(`${noun} ${id} no longer exists`, {

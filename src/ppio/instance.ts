@@ -6,7 +6,7 @@
 import { checkResource, timeoutMs, UNKNOWN } from "../core/check";
 import { diffByTable, diffResource, type PolicyTable } from "../core/diff";
 import { ConflictError, NotFoundError } from "../core/errors";
-import { type ConfigReader, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
+import { type ConfigReader, deleteThenWait, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession } from "./context";
@@ -374,13 +374,10 @@ export const ppioInstance = {
   async delete(id: string, props: Props): Promise<void> {
     const s = ppioSession();
     const timeouts = (props.timeouts ?? undefined) as Inputs["timeouts"];
-    try {
-      await s.client.deleteInstance(id);
-    } catch (e) {
-      if (e instanceof NotFoundError) return; // already gone: the goal is met
-      throw e;
-    }
-    await waitFor(s, id, "deleted", timeoutMs(timeouts, "delete", DEFAULT_TIMEOUTS.delete), "timeouts.delete");
+    await deleteThenWait(
+      () => s.client.deleteInstance(id),
+      () => waitFor(s, id, "deleted", timeoutMs(timeouts, "delete", DEFAULT_TIMEOUTS.delete), "timeouts.delete"),
+    );
   },
 };
 
