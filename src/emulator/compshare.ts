@@ -13,6 +13,7 @@
 
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { CloudService, FaultRule, IncomingRequest, Reply, ResolvedRoute } from "./server";
+import { pause, resume, stepIndex, type Timed } from "./clock";
 
 // ---------------------------------------------------------------------------------------------
 // Timings and wire types
@@ -214,13 +215,8 @@ type Final = CompShareState | "gone";
 
 // State is derived from timestamps on access instead of timers, as in the PPIO model: reading
 // twice in the same millisecond sees the same thing, and idle instances cost nothing.
-interface Transition {
-  steps: CompShareState[];
-  startedAt: number;
-  durationMs: number;
+interface Transition extends Timed<CompShareState> {
   final: Final;
-  capMs?: number;
-  capIndex?: number;
 }
 
 interface Host {
@@ -315,10 +311,7 @@ export class CompShareModel {
     if (!h) throw new Error(`CompShareModel.hold: no live instance ${id}`);
     h.held = true;
     const t = h.transition;
-    if (t) {
-      t.capIndex = this.stepIndex(t, now);
-      t.capMs = Math.min(t.capMs ?? Infinity, this.elapsed(t, now));
-    }
+    if (t) pause(t, now);
   }
 
   release(id?: string): void {
@@ -578,24 +571,7 @@ export class CompShareModel {
 
   private unfreeze(h: Host, now: number): void {
     h.held = false;
-    const t = h.transition;
-    if (t && t.capMs !== undefined) {
-      t.startedAt = now - this.elapsed(t, now);
-      t.capMs = undefined;
-      t.capIndex = undefined;
-    }
-  }
-
-  private elapsed(t: Transition, now: number): number {
-    const raw = Math.max(0, now - t.startedAt);
-    return t.capMs === undefined ? raw : Math.min(raw, t.capMs);
-  }
-
-  private stepIndex(t: Transition, now: number): number {
-    const last = t.steps.length - 1;
-    const stepMs = t.durationMs / t.steps.length;
-    const idx = stepMs > 0 ? Math.floor(this.elapsed(t, now) / stepMs + 1e-9) : last;
-    return Math.min(idx, t.capIndex ?? last, last);
+    if (h.transition) resume(h.transition, now);
   }
 
   /** Applies a finished transition; returns false once the instance is gone. */
@@ -613,7 +589,7 @@ export class CompShareModel {
   }
 
   private stateOf(h: Host, now: number): CompShareState {
-    return h.transition ? h.transition.steps[this.stepIndex(h.transition, now)] : h.resting;
+    return h.transition ? h.transition.steps[stepIndex(h.transition, now)] : h.resting;
   }
 
   private find(id: string, now: number): Host | undefined {

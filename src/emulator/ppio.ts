@@ -5,6 +5,7 @@
 
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import type { CloudService, FaultRule, IncomingRequest, PpioTimings, Reply, ResolvedRoute } from "./server";
+import { pause, resume, stepIndex, type Timed } from "./clock";
 
 // ---------------------------------------------------------------------------------------------
 // Wire types (snake_case, as the API sends them)
@@ -148,16 +149,9 @@ type FinalStatus = PpioStatus | "gone";
 
 // Status is derived from timestamps on access instead of timers, so a test that reads twice in
 // the same millisecond sees the same thing and thousands of instances cost nothing while idle.
-interface Transition {
-  steps: PpioStatus[];
-  startedAt: number;
-  durationMs: number;
+interface Transition extends Timed<PpioStatus> {
   final: FinalStatus;
   failure?: { error: string; message: string };
-  // While set, elapsed time is capped here (a hold); release() rebases startedAt so the held
-  // period does not count.
-  capMs?: number;
-  capIndex?: number;
 }
 
 interface InstanceState {
@@ -240,11 +234,7 @@ export class PpioModel {
     if (!s) throw new Error(`PpioModel.hold: no live instance ${id}`);
     s.held = true;
     const t = s.transition;
-    if (t) {
-      const idx = this.stepIndex(t, now);
-      t.capMs = Math.min(t.capMs ?? Infinity, this.elapsed(t, now));
-      t.capIndex = idx;
-    }
+    if (t) pause(t, now);
   }
 
   release(id?: string): void {
@@ -483,25 +473,7 @@ export class PpioModel {
 
   private unfreeze(s: InstanceState, now: number): void {
     s.held = false;
-    const t = s.transition;
-    if (t && t.capMs !== undefined) {
-      t.startedAt = now - this.elapsed(t, now);
-      t.capMs = undefined;
-      t.capIndex = undefined;
-    }
-  }
-
-  private elapsed(t: Transition, now: number): number {
-    const raw = Math.max(0, now - t.startedAt);
-    return t.capMs === undefined ? raw : Math.min(raw, t.capMs);
-  }
-
-  private stepIndex(t: Transition, now: number): number {
-    const last = t.steps.length - 1;
-    const stepMs = t.durationMs / t.steps.length;
-    // the epsilon keeps a cap placed exactly on a step boundary from rounding down a step
-    const idx = stepMs > 0 ? Math.floor(this.elapsed(t, now) / stepMs + 1e-9) : last;
-    return Math.min(idx, t.capIndex ?? last, last);
+    if (s.transition) resume(s.transition, now);
   }
 
   /** Applies a finished transition; returns false when the instance is gone. */
@@ -525,7 +497,7 @@ export class PpioModel {
   }
 
   private statusOf(s: InstanceState, now: number): PpioStatus {
-    return s.transition ? s.transition.steps[this.stepIndex(s.transition, now)] : s.resting;
+    return s.transition ? s.transition.steps[stepIndex(s.transition, now)] : s.resting;
   }
 
   private find(id: string, now: number): InstanceState | undefined {
