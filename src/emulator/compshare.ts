@@ -12,23 +12,14 @@
 //   resize transition runs, and for as long as `lockFor` says.
 
 import { createHash, randomBytes, randomInt } from "node:crypto";
-import type { CloudService, FaultRule, IncomingRequest, Reply, ResolvedRoute } from "./server";
+import type { CloudService, CompShareTimings, FaultRule, IncomingRequest, Reply, ResolvedRoute } from "./types";
+
+export type { CompShareTimings };
 import { pause, resume, stepIndex, type Timed } from "./clock";
 
 // ---------------------------------------------------------------------------------------------
 // Timings and wire types
 
-/** Milliseconds for each whole transition; a transition's steps share it evenly. */
-export interface CompShareTimings {
-  /** Create: Initializing → Starting → Running. */
-  provisionMs: number;
-  startMs: number;
-  stopMs: number;
-  rebootMs: number;
-  resizeMs: number;
-  /** From Terminate until Describe stops returning the instance. */
-  terminateMs: number;
-}
 
 export type CompShareState =
   | "Initializing"

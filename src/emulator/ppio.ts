@@ -4,7 +4,7 @@
 // Written from the reference notes, never from our client.
 
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
-import type { CloudService, FaultRule, IncomingRequest, PpioTimings, Reply, ResolvedRoute } from "./server";
+import type { CloudService, FaultRule, IncomingRequest, PpioTimings, Reply, ResolvedRoute } from "./types";
 import { pause, resume, stepIndex, type Timed } from "./clock";
 
 // ---------------------------------------------------------------------------------------------

@@ -6,31 +6,24 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import { randomUUID } from "node:crypto";
 import { PpioModel, createPpioService } from "./ppio";
-import { CompShareModel, type CompShareTimings, createCompShareService } from "./compshare";
+import { CompShareModel, createCompShareService } from "./compshare";
+import type {
+  CloudName,
+  CloudService,
+  CompShareTimings,
+  FaultRule,
+  IncomingRequest,
+  PpioTimings,
+  Reply,
+  RequestRecord,
+  ResolvedRoute,
+  Timings,
+} from "./types";
+
+export type { CloudName, CompShareTimings, FaultRule, PpioTimings, RequestRecord, Timings } from "./types";
 
 // ---------------------------------------------------------------------------------------------
 // Timings
-
-/** Milliseconds for each whole transition; a transition's steps share it evenly. */
-export interface PpioTimings {
-  provisionMs: number;
-  startMs: number;
-  stopMs: number;
-  restartMs: number;
-  upgradeMs: number;
-  deleteMs: number;
-  /** Serverless endpoints: creating → running, updating → running, deleting → gone. */
-  endpointCreateMs: number;
-  endpointUpdateMs: number;
-  endpointDeleteMs: number;
-}
-
-export type { CompShareTimings };
-
-export interface Timings {
-  ppio: PpioTimings;
-  compshare: CompShareTimings;
-}
 
 // Short enough for unit tests, long enough that a poller sees at least one transitional status.
 export const FAST_TIMINGS: Timings = Object.freeze({
@@ -91,42 +84,6 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-export type CloudName = "ppio" | "compshare";
-
-export interface RequestRecord {
-  cloud: CloudName | "emulator";
-  method: string;
-  path: string;
-  /** Templated, e.g. "GET /gpus/v2/instances/{id}". */
-  route: string;
-  action?: string;
-  /** 0 when no response was produced (dropped before handling). For `dropConnection: "after"`
-   * it is the status the handler produced, which the client never saw. */
-  status: number;
-  at: number;
-  fault?: string;
-}
-
-export interface FaultRule {
-  cloud?: CloudName;
-  method?: string;
-  /** Matched against the URL pathname; a string must match exactly. */
-  path?: string | RegExp;
-  /** CompShare Action; ignored for PPIO. */
-  action?: string;
-  /** How many matching requests the rule affects; default 1; Infinity allowed. */
-  times?: number;
-  delayMs?: number;
-  status?: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  retryAfter?: number;
-  dropConnection?: "before" | "after";
-  /** CompShare only: HTTP 200 with this RetCode. */
-  retCode?: number;
-  message?: string;
-}
-
 export interface FaultHandle {
   readonly remaining: number;
   cancel(): void;
@@ -145,42 +102,6 @@ export interface Emulator {
   requests: RequestRecord[];
   resetRequests(): void;
   close(): Promise<void>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The plug-in contract between the router and each cloud. A cloud claims requests by shape
-// (path prefix for PPIO, `POST /` + Action for CompShare) and turns them into replies; the
-// router owns everything cross-cutting (request ids, records, faults, sockets).
-
-export interface IncomingRequest {
-  method: string;
-  pathname: string;
-  query: URLSearchParams;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-export interface ResolvedRoute {
-  route: string;
-  action?: string;
-  handle(): Reply | Promise<Reply>;
-}
-
-export interface CloudService {
-  readonly cloud: CloudName;
-  /** Returns undefined when the request is not this cloud's, so the next service is asked. */
-  resolve(req: IncomingRequest): ResolvedRoute | undefined;
-  /**
-   * The response a fault rule injects for this cloud, or undefined if the rule injects none.
-   * `action` is the CompShare Action of the request, so an injected envelope can name it.
-   */
-  injectedReply(rule: FaultRule, action?: string): Reply | undefined;
 }
 
 // Routes that belong to the emulator itself rather than to a cloud.
