@@ -8,6 +8,8 @@ import { UNKNOWN } from "./check";
 export type FieldPolicy =
   | { kind: "replace"; why?: string }
   | { kind: "update"; via: string }
+  /** A number that may grow in place (through `via`); a smaller value replaces the object. */
+  | { kind: "grow"; via: string }
   | { kind: "ignore"; why?: string };
 
 export type PolicyTable = Readonly<Record<string, FieldPolicy>>;
@@ -37,8 +39,26 @@ export function canonical(value: unknown): string {
   );
 }
 
+/** The value at a dotted path (`resource.rootfsSizeGb`); a plain key is a path of one. */
+function at(o: Record<string, unknown>, path: string): unknown {
+  return path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), o);
+}
+
+/** An object without the members the table governs on their own rows. */
+function without(v: unknown, members: string[]): unknown {
+  if (members.length === 0 || !v || typeof v !== "object" || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => !members.includes(k)));
+}
+
+/** Whether a `grow` field's change can be made in place: both known numbers, the new one larger. */
+function grows(before: unknown, after: unknown): boolean {
+  return typeof before === "number" && typeof after === "number" && after > before;
+}
+
 /**
- * Compares old outputs with new inputs field by field. `normalize` maps a field's value to
+ * Compares old outputs with new inputs field by field. A row may name a member of an object
+ * input (`resource.rootfsSizeGb`): that member then follows its own row and the object's row
+ * compares the rest. `normalize` maps a field's value to
  * the form in which two equivalent values compare equal (defaults filled in, empty lists
  * and absent lists alike).
  */
@@ -50,13 +70,16 @@ export function diffByTable(
 ): TableDiff {
   const replaces: string[] = [];
   const updates: { field: string; via: string }[] = [];
+  const fields = Object.keys(table);
   for (const [field, policy] of Object.entries(table)) {
     if (policy.kind === "ignore") continue;
-    const before = normalize(field, olds[field]);
-    const after = news[field];
+    const own = fields.filter((f) => f.startsWith(`${field}.`)).map((f) => f.slice(field.length + 1));
+    const before = normalize(field, without(at(olds, field), own));
+    const after = without(at(news, field), own);
     const changed = containsUnknown(after) || canonical(before) !== canonical(normalize(field, after));
     if (!changed) continue;
     if (policy.kind === "replace") replaces.push(field);
+    else if (policy.kind === "grow" && !grows(before, normalize(field, after))) replaces.push(field);
     else updates.push({ field, via: policy.via });
   }
   return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
@@ -72,10 +95,10 @@ export function withFailedStateReplace(
   d: TableDiff,
   olds: Record<string, unknown>,
   stateOutput: string,
-  failed: (state: string) => boolean,
+  failed: (state: string, olds: Record<string, unknown>) => boolean,
 ): TableDiff {
   const recorded = olds[stateOutput];
-  if (typeof recorded !== "string" || !failed(recorded)) return d;
+  if (typeof recorded !== "string" || !failed(recorded, olds)) return d;
   return { ...d, changes: true, replaces: [...d.replaces, stateOutput] };
 }
 
@@ -86,7 +109,7 @@ export function diffResource(
   news: Record<string, unknown>,
   normalize: (field: string, value: unknown) => unknown,
   stateOutput: string,
-  failed: (state: string) => boolean,
+  failed: (state: string, olds: Record<string, unknown>) => boolean,
 ): { changes: boolean; replaces: string[] } {
   const d = withFailedStateReplace(diffByTable(table, olds, news, normalize), olds, stateOutput, failed);
   return { changes: d.changes, replaces: d.replaces };
@@ -96,7 +119,13 @@ export function diffResource(
 export function tableRows(table: PolicyTable): string[] {
   return Object.entries(table).map(([field, p]) => {
     const effect =
-      p.kind === "update" ? `update in place (${p.via})` : p.kind === "replace" ? "replace" : "no diff";
+      p.kind === "update"
+        ? `update in place (${p.via})`
+        : p.kind === "grow"
+          ? `update in place (${p.via}) when it grows; replace when it shrinks`
+          : p.kind === "replace"
+            ? "replace"
+            : "no diff";
     return `| \`${field}\` | ${effect} |`;
   });
 }

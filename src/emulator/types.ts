@@ -15,6 +15,8 @@ export interface PpioTimings {
   endpointCreateMs: number;
   endpointUpdateMs: number;
   endpointDeleteMs: number;
+  /** How long a deleted instance stays visible as `removed`; `deleteMs` when not given. */
+  removedMs?: number;
 }
 
 /** Milliseconds for each whole transition; a transition's steps share it evenly. */

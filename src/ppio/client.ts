@@ -28,6 +28,7 @@ import {
   createdSchema,
   errorBodySchema,
   listSchema,
+  type RootfsExpandBody,
   type UpdateEndpointBody,
   type UpgradeInstanceBody,
 } from "./schemas";
@@ -136,12 +137,13 @@ export class PpioClient {
     await this.action("DELETE", id, "");
   }
 
+  // Real callers send start and stop with a `{}` JSON body (ppio-api.md §10).
   async startInstance(id: string): Promise<void> {
-    await this.action("PUT", id, "/start");
+    await this.action("PUT", id, "/start", {});
   }
 
   async stopInstance(id: string): Promise<void> {
-    await this.action("PUT", id, "/stop");
+    await this.action("PUT", id, "/stop", {});
   }
 
   async restartInstance(id: string): Promise<void> {
@@ -151,6 +153,20 @@ export class PpioClient {
   /** Replaces image, entrypoint, command and envs; PPIO re-creates the container. */
   async upgradeInstance(id: string, body: UpgradeInstanceBody): Promise<void> {
     await this.action("PUT", id, "/upgrade", body);
+  }
+
+  /**
+   * Grows the root filesystem by `gb` (the body carries the increment: ppio-api.md §4.8).
+   * Not safe to repeat, since a second delivery would grow it again: a lost answer surfaces
+   * with `mayHaveSucceeded` and the caller reads the size back.
+   */
+  async expandRootfs(id: string, gb: number): Promise<void> {
+    const body: RootfsExpandBody = { rootfs_size_expand_gb: gb };
+    await this.call("PUT", `/gpus/v2/instances/${enc(id)}/rootfs-expand`, undefined, {
+      body,
+      idempotent: false,
+      operation: "PUT /gpus/v2/instances/{id}/rootfs-expand",
+    });
   }
 
   /** Replaces the whole set of exposed ports. */

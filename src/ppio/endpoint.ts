@@ -49,8 +49,15 @@ const DEFAULT_TIMEOUTS = { create: "20m", update: "20m", delete: "10m" };
 
 // ---- status vocabulary ------------------------------------------------------------
 
+// Endpoint statuses other than `running` are undocumented (ppio-api.md §10): any string is
+// a state to wait through, unless it names a failure or the status carries an error.
+
 /** States an endpoint does not leave on its own and that the next `pulumi up` replaces. */
 export const isFailedEndpointStatus = (st: string) => /fail|error/i.test(st);
+
+/** An endpoint recorded in a failed state, or recorded not running with a platform error. */
+export const isFailedEndpointRecord = (st: string, olds: Record<string, unknown>) =>
+  isFailedEndpointStatus(st) || (st !== "running" && typeof olds.statusError === "string" && olds.statusError !== "");
 
 const statusOf = (s: Observed<ApiEndpoint>) => (s ? s.status.status : "gone");
 
@@ -62,7 +69,7 @@ function failure(s: ApiEndpoint): string {
 function untilRunning(s: Observed<ApiEndpoint>): Verdict {
   if (!s) return { failed: "disappeared" };
   if (s.status.status === "running") return "done";
-  if (isFailedEndpointStatus(s.status.status)) return { failed: failure(s) };
+  if (isFailedEndpointStatus(s.status.status) || s.status.error) return { failed: failure(s) };
   return "pending";
 }
 
@@ -172,7 +179,14 @@ export function toOutputs(declared: Props, live: ApiEndpoint | null, id: string)
       .map((k) => [k, liveEnvs[k]]),
   );
   const workers = live.workers ?? [];
-  const liveVolumes = (live.volumes ?? []).map((v) => ({ id: v.id, type: v.type, size: v.size, mountPoint: v.mount_point }));
+  // A network volume may come back without its size (the docs' Get example): the declared one stands.
+  const declaredVolumes = (Array.isArray(inputs.volumes) ? inputs.volumes : []) as { id?: string; mountPoint?: string; size?: number }[];
+  const liveVolumes = (live.volumes ?? []).map((v) => ({
+    id: v.id,
+    type: v.type,
+    size: v.size ?? declaredVolumes.find((d) => d.id === v.id && d.mountPoint === v.mount_point)?.size,
+    mountPoint: v.mount_point,
+  }));
   return plain({
     ...inputs,
     type: live.type ?? inputs.type,
@@ -198,16 +212,15 @@ export function toOutputs(declared: Props, live: ApiEndpoint | null, id: string)
     endpointId: live.id,
     status: live.status.status,
     statusMessage: [live.status.error, live.status.message].filter(Boolean).join(": ") || undefined,
+    statusError: live.status.error || undefined,
     url: live.url || undefined,
     workers: { ready: workers.filter((w) => w.status.status === "ready").length, total: workers.length },
     createdAt: isoTime(live.created_at),
   });
 }
 
-function isoTime(t: number | string | undefined): string | undefined {
-  if (t === undefined || t === "" || t === 0) return undefined;
-  const n = typeof t === "number" ? t : Number(t);
-  return Number.isFinite(n) ? new Date(n * 1000).toISOString() : String(t);
+function isoTime(t: number | undefined): string | undefined {
+  return t ? new Date(t * 1000).toISOString() : undefined;
 }
 
 /** Values that mean the same thing compare equal in diffs. */
@@ -274,7 +287,7 @@ export const ppioEndpoint = {
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    return diffResource(ENDPOINT_POLICY, olds, news, normalize, "status", isFailedEndpointStatus);
+    return diffResource(ENDPOINT_POLICY, olds, news, normalize, "status", isFailedEndpointRecord);
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {

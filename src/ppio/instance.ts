@@ -5,7 +5,7 @@
  */
 import { checkResource, timeoutMs, UNKNOWN } from "../core/check";
 import { diffByTable, diffResource, type PolicyTable } from "../core/diff";
-import { ConflictError, NotFoundError } from "../core/errors";
+import { ConflictError, GpuCloudError, NotFoundError } from "../core/errors";
 import { type ConfigReader, deleteThenWait, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
@@ -27,7 +27,9 @@ export const INSTANCE_POLICY: PolicyTable = {
   name: { kind: "replace", why: "PPIO v2 has no rename" },
   productId: { kind: "replace" },
   billing: { kind: "replace" },
+  type: { kind: "replace" },
   resource: { kind: "replace", why: "no in-place hardware change in PPIO v2" },
+  "resource.rootfsSizeGb": { kind: "grow", via: "PUT /instances/{id}/rootfs-expand" },
   image: { kind: "update", via: "PUT /instances/{id}/upgrade" },
   registryAuthId: { kind: "update", via: "PUT /instances/{id}/upgrade" },
   entrypoint: { kind: "update", via: "PUT /instances/{id}/upgrade" },
@@ -49,11 +51,24 @@ const UPGRADE_FIELDS = ["image", "registryAuthId", "entrypoint", "command", "env
 const DEFAULT_TIMEOUTS = { create: "20m", update: "20m", delete: "10m" };
 
 // ---- status vocabulary ------------------------------------------------------------
+// Deletion shows as toRemove → removing → removed, and a removed instance may stay listed for
+// a while (ppio-api.md §10). No documented status means "failed": a provisioning failure is
+// `status.error` set while the state stays `pulling` or `exited`. A status containing
+// "fail"/"error" is still read as a failure, in case one appears.
 
-const FAILED = new Set(["failed", "error", "removed", "toRemove", "removing"]);
+/** Delete in progress. */
+const REMOVING = new Set(["toRemove", "removing"]);
+/** The instance is gone for every purpose but a listing. */
+export const isRemoved = (s: ApiInstance | null | undefined) => !s || s.status.status === "removed";
+
+const FAILED = new Set(["failed", "error", "removed", ...REMOVING]);
 
 /** States an instance does not leave on its own and that no update can repair. */
 export const isFailedStatus = (st: string) => st === "failed" || /fail|error/i.test(st);
+
+/** An instance recorded in a failed state, or recorded not running with a platform error. */
+export const isFailedRecord = (st: string, olds: Record<string, unknown>) =>
+  isFailedStatus(st) || (st !== "running" && typeof olds.statusError === "string" && olds.statusError !== "");
 
 const statusOf = (s: Observed<ApiInstance>) => (s ? s.status.status : "gone");
 
@@ -65,7 +80,8 @@ function failure(s: ApiInstance): string {
 /**
  * Running, or why it never will be. `exited` counts as a failure only once the instance
  * has been seen in another state during this wait: right after a start request the cloud
- * may still report the old `exited` for a moment.
+ * may still report the old `exited` for a moment. A platform error on a state that is not
+ * `running` is a failure on the first poll that shows it.
  */
 function untilRunning(): (s: Observed<ApiInstance>) => Verdict {
   let moved = false;
@@ -74,6 +90,7 @@ function untilRunning(): (s: Observed<ApiInstance>) => Verdict {
     const st = s.status.status;
     if (st === "running") return "done";
     if (FAILED.has(st) || isFailedStatus(st)) return { failed: failure(s) };
+    if (s.status.error && st !== "exited") return { failed: failure(s) };
     if (st === "exited" && (moved || s.status.error)) return { failed: failure(s) };
     if (st !== "exited") moved = true;
     return "pending";
@@ -87,7 +104,7 @@ function untilStopped(s: Observed<ApiInstance>): Verdict {
   return "pending";
 }
 
-const untilGone = (s: Observed<ApiInstance>): Verdict => (s ? "pending" : "done");
+const untilGone = (s: Observed<ApiInstance>): Verdict => (isRemoved(s) ? "done" : "pending");
 
 // ---- mapping ----------------------------------------------------------------------
 
@@ -111,9 +128,9 @@ export function toCreateBody(a: Inputs, name: string): CreateInstanceBody {
     resource: {
       gpu_num: a.resource.gpuNum,
       rootfs_size_gb: a.resource.rootfsSizeGb,
-      ...(a.resource.type && { type: a.resource.type }),
-      ...(a.resource.minCudaVersion && { min_cuda_version: a.resource.minCudaVersion }),
+      ...(a.resource.minCudaVersion !== undefined && { min_cuda_version: a.resource.minCudaVersion }),
     },
+    ...(a.type && { type: a.type }),
     registry_auth_id: a.registryAuthId,
     entrypoint: a.entrypoint,
     command: a.command,
@@ -123,7 +140,11 @@ export function toCreateBody(a: Inputs, name: string): CreateInstanceBody {
     volumes: a.volumes?.map((v) => ({ type: v.type, id: v.id, mount_point: v.mountPoint })),
     candidate_regions: a.candidateRegions,
     tools: a.tools?.jupyter && {
-      jupyter: { enabled: a.tools.jupyter.enabled, port: a.tools.jupyter.port ?? 8888, protocol: "http" },
+      jupyter: {
+        enabled: a.tools.jupyter.enabled,
+        port: a.tools.jupyter.port ?? 8888,
+        protocol: a.tools.jupyter.protocol ?? "http",
+      },
     },
     auto_migrate: a.autoMigrate && {
       enabled: a.autoMigrate.enabled,
@@ -165,6 +186,8 @@ export function toOutputs(declared: Props, live: ApiInstance | null, id: string)
   const st = live.status.status;
   const ssh = live.tools?.ssh;
   const jupyter = live.tools?.jupyter;
+  const terminal = live.tools?.web_terminal;
+  const log = live.tools?.log;
   return plain({
     ...inputs,
     name: live.name ?? inputs.name,
@@ -181,19 +204,21 @@ export function toOutputs(declared: Props, live: ApiInstance | null, id: string)
     instanceId: live.id,
     status: st,
     statusMessage: [live.status.error, live.status.message].filter(Boolean).join(": ") || undefined,
+    statusError: live.status.error || undefined,
     region: live.region,
     sshCommand: ssh?.command || undefined,
     sshPassword: ssh?.password || undefined,
     jupyterUrl: jupyter?.enabled === false ? undefined : jupyter?.endpoint || undefined,
+    webTerminalUrl: terminal?.enabled === false ? undefined : terminal?.endpoint || undefined,
+    instanceLogUrl: log?.instance_endpoint || undefined,
+    systemLogUrl: log?.system_endpoint || undefined,
     portEndpoints: (live.ports ?? []).filter((p) => p.endpoint).map((p) => ({ port: p.port, protocol: p.protocol, endpoint: p.endpoint })),
     createdAt: isoTime(live.created_at),
   });
 }
 
-function isoTime(t: number | string | undefined): string | undefined {
-  if (t === undefined || t === "" || t === 0) return undefined;
-  const n = typeof t === "number" ? t : Number(t);
-  return Number.isFinite(n) ? new Date(n * 1000).toISOString() : String(t);
+function isoTime(t: number | undefined): string | undefined {
+  return t ? new Date(t * 1000).toISOString() : undefined;
 }
 
 /** Values that mean the same thing compare equal in diffs. */
@@ -204,9 +229,12 @@ function normalize(field: string, v: unknown): unknown {
       return v ?? "running";
     case "billing":
       return v ?? { mode: "postpaid" };
+    case "type":
+      return v ?? "gpu";
     case "resource": {
-      const r = v as { type?: string } | undefined;
-      return r && typeof r === "object" ? { ...r, type: r.type ?? "gpu" } : r;
+      // "" is "no CUDA constraint", the same as leaving it out.
+      const r = v as { minCudaVersion?: string } | undefined;
+      return r && typeof r === "object" ? { ...r, minCudaVersion: r.minCudaVersion || undefined } : r;
     }
     case "envs":
       return v && typeof v === "object" && Object.keys(v).length === 0 ? undefined : v;
@@ -220,6 +248,17 @@ function normalize(field: string, v: unknown): unknown {
 }
 
 // ---- the provider -----------------------------------------------------------------
+
+/**
+ * State recorded before `type` moved out of `resource` keeps it there; reading it from there
+ * keeps such a stack from seeing a change it never made.
+ */
+function lifted(olds: Props): Props {
+  const r = olds.resource as Record<string, unknown> | undefined;
+  if (!r || typeof r !== "object" || !("type" in r)) return olds;
+  const { type, ...resource } = r;
+  return { ...olds, type: olds.type ?? type, resource };
+}
 
 function parse(props: Props): Inputs {
   const { __provider, ...rest } = props;
@@ -277,6 +316,26 @@ const upgradedTo = (body: UpgradeInstanceBody) => (live: ApiInstance) => {
   );
 };
 
+/**
+ * Grows the root filesystem to `target` GB. The call takes the increment, so the size is read
+ * first (a rerun after an interrupted update adds only what is missing) and read again when
+ * the answer to the call was lost.
+ */
+async function growRootfs(s: PpioSessionLike, id: string, declared: number, target: number, ms: number) {
+  const sizeOf = (live: ApiInstance) => live.resource_specs?.rootfs_size_gb ?? declared;
+  let live = await s.client.getInstance(id);
+  if (!["running", "exited"].includes(live.status.status)) live = (await waitFor(s, id, "running", ms, "timeouts.update")) ?? live;
+  const current = sizeOf(live);
+  if (current >= target) return;
+  try {
+    await s.client.expandRootfs(id, target - current);
+  } catch (e) {
+    if (!(e instanceof GpuCloudError) || !e.mayHaveSucceeded) throw e;
+    if (sizeOf(await s.client.getInstance(id)) < target) throw e;
+  }
+  progress(`${kind} ${id} root filesystem ${current} → ${target} GB`);
+}
+
 /** Brings a settled instance to the desired power state. */
 async function converge(s: PpioSessionLike, id: string, want: "running" | "stopped", ms: number, setting: string) {
   const current = await s.client.getInstance(id);
@@ -301,7 +360,11 @@ function createInstanceOnce(client: PpioClient, body: CreateInstanceBody): Promi
     operation: "POST /gpus/v2/instances",
     send: () => client.createInstance(body),
     list: () => client.listInstances({ name: body.name }),
-    isOurs: (i) => i.name === body.name && (i.product_id === undefined || i.product_id === body.product_id),
+    isOurs: (i) =>
+      i.name === body.name &&
+      (i.product_id === undefined || i.product_id === body.product_id) &&
+      !isRemoved(i) &&
+      !REMOVING.has(i.status.status),
   });
 }
 
@@ -315,7 +378,7 @@ export const ppioInstance = {
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    return diffResource(INSTANCE_POLICY, olds, news, normalize, "status", isFailedStatus);
+    return diffResource(INSTANCE_POLICY, lifted(olds), news, normalize, "status", isFailedRecord);
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {
@@ -340,7 +403,7 @@ export const ppioInstance = {
 
   async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
     const live = await ppioSession().client.findInstance(id);
-    if (!live) return { id: "", props: {} };
+    if (isRemoved(live)) return { id: "", props: {} };
     return { id, props: toOutputs(props, live, id) };
   },
 
@@ -348,12 +411,17 @@ export const ppioInstance = {
     const args = parse(news);
     const s = ppioSession();
     const ms = timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
-    const d = diffByTable(INSTANCE_POLICY, olds, news, normalize);
+    const d = diffByTable(INSTANCE_POLICY, lifted(olds), news, normalize);
     const changed = new Set(d.updates.map((u) => u.field));
     try {
-      const live = await s.client.findInstance(id);
-      if (!live) {
+      let live = await s.client.findInstance(id);
+      if (!live || isRemoved(live)) {
         throw goneOutsidePulumi("ppio", "instance", id, "update");
+      }
+      if (changed.has("resource.rootfsSizeGb")) {
+        const declared = (lifted(olds).resource as { rootfsSizeGb?: number } | undefined)?.rootfsSizeGb ?? args.resource.rootfsSizeGb;
+        await growRootfs(s, id, declared, args.resource.rootfsSizeGb, ms);
+        live = await s.client.getInstance(id);
       }
       if (UPGRADE_FIELDS.some((f) => changed.has(f))) {
         if (!["running", "exited"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");

@@ -24,14 +24,21 @@ export interface PpioPortEndpoint {
 export class PpioInstance extends pulumi.CustomResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly instanceId: pulumi.Output<string>;
-  /** PPIO's `status.status`: `running`, `exited`, `pulling`, … */
+  /** PPIO's `status.status`: `running`, `exited`, `pulling`, `toRemove`, … */
   declare readonly status: pulumi.Output<string>;
   declare readonly statusMessage: pulumi.Output<string | undefined>;
+  /** PPIO's `status.error`, when set: a provisioning failure shows here, not as a state. */
+  declare readonly statusError: pulumi.Output<string | undefined>;
   declare readonly region: pulumi.Output<string | undefined>;
   declare readonly sshCommand: pulumi.Output<string | undefined>;
   /** A secret. */
   declare readonly sshPassword: pulumi.Output<string | undefined>;
   declare readonly jupyterUrl: pulumi.Output<string | undefined>;
+  declare readonly webTerminalUrl: pulumi.Output<string | undefined>;
+  /** The container's log stream (`tools.log.instance_endpoint`). */
+  declare readonly instanceLogUrl: pulumi.Output<string | undefined>;
+  /** The platform's log stream for the instance (`tools.log.system_endpoint`). */
+  declare readonly systemLogUrl: pulumi.Output<string | undefined>;
   declare readonly portEndpoints: pulumi.Output<PpioPortEndpoint[]>;
   declare readonly createdAt: pulumi.Output<string | undefined>;
   declare readonly powerState: pulumi.Output<"running" | "stopped" | undefined>;
@@ -47,10 +54,14 @@ export class PpioInstance extends pulumi.CustomResource {
         instanceId: undefined,
         status: undefined,
         statusMessage: undefined,
+        statusError: undefined,
         region: undefined,
         sshCommand: undefined,
         sshPassword: undefined,
         jupyterUrl: undefined,
+        webTerminalUrl: undefined,
+        instanceLogUrl: undefined,
+        systemLogUrl: undefined,
         portEndpoints: undefined,
         createdAt: undefined,
       },
@@ -81,6 +92,8 @@ export class PpioEndpoint extends pulumi.CustomResource {
   /** PPIO's `status.status`: `creating`, `running`, `updating`, `failed`, … */
   declare readonly status: pulumi.Output<string>;
   declare readonly statusMessage: pulumi.Output<string | undefined>;
+  /** PPIO's `status.error`, when set. */
+  declare readonly statusError: pulumi.Output<string | undefined>;
   /** The invoke URL of a sync endpoint; async endpoints have none. */
   declare readonly url: pulumi.Output<string | undefined>;
   declare readonly workers: pulumi.Output<PpioEndpointWorkers>;
@@ -97,6 +110,7 @@ export class PpioEndpoint extends pulumi.CustomResource {
         endpointId: undefined,
         status: undefined,
         statusMessage: undefined,
+        statusError: undefined,
         url: undefined,
         workers: undefined,
         createdAt: undefined,

@@ -22,6 +22,8 @@ export const portSchema = z.strictObject({
 
 export const instanceBillingSchema = z.strictObject({
   mode: z.enum(["postpaid", "prepaid", "spot"], { message: 'must be "postpaid", "prepaid" or "spot"' }),
+  // Optional even for "prepaid": the docs' own create example sends `{ "mode": "prepaid" }`
+  // alone, and the platform then picks its default term.
   prepaid: z
     .strictObject({
       months: z.number().int().min(1, "must be at least 1 month"),
@@ -37,11 +39,13 @@ export const instanceInputsSchema = z
     productId: idString("productId"),
     image: z.string().min(1, "image must not be empty").max(500, "image is at most 500 characters"),
     billing: instanceBillingSchema.default({ mode: "postpaid" }),
+    // A sibling of `resource` on the wire (ppio-api.md §10, seed page).
+    type: z.enum(["gpu", "cpu"], { message: 'must be "gpu" or "cpu"' }).optional(),
     resource: z.strictObject({
       gpuNum: z.number().int("must be a whole number").min(0).max(8, "at most 8 GPUs per instance"),
       rootfsSizeGb: z.number().int("must be a whole number").min(10, "at least 10 GB").max(6144, "at most 6144 GB"),
-      type: z.enum(["gpu", "cpu"], { message: 'must be "gpu" or "cpu"' }).optional(),
-      minCudaVersion: z.string().regex(/^\d+\.\d+$/, 'must look like "12.1"').optional(),
+      // "" is the seed example's value: no constraint.
+      minCudaVersion: z.string().regex(/^(\d+\.\d+)?$/, 'must look like "12.1" (or "" for none)').optional(),
     }),
     registryAuthId: z.string().max(255, "registryAuthId is at most 255 characters").optional(),
     entrypoint: z.string().max(2047, "at most 2047 characters").optional(),
@@ -62,7 +66,11 @@ export const instanceInputsSchema = z
     tools: z
       .strictObject({
         jupyter: z
-          .strictObject({ enabled: z.boolean(), port: z.number().int().min(1).max(65535).optional() })
+          .strictObject({
+            enabled: z.boolean(),
+            port: z.number().int().min(1).max(65535).optional(),
+            protocol: z.literal("http", { message: 'must be "http"' }).optional(),
+          })
           .optional(),
       })
       .optional(),
@@ -71,12 +79,12 @@ export const instanceInputsSchema = z
     timeouts: timeoutsSchema,
   })
   .superRefine((v, ctx) => {
-    const type = v.resource.type ?? "gpu";
+    const type = v.type ?? "gpu";
     if (type === "gpu" && v.resource.gpuNum < 1) {
       ctx.addIssue({ code: "custom", path: ["resource", "gpuNum"], message: "a gpu instance needs 1–8 GPUs" });
     }
     if (type === "cpu" && v.resource.gpuNum !== 0) {
-      ctx.addIssue({ code: "custom", path: ["resource", "gpuNum"], message: 'must be 0 when resource.type is "cpu"' });
+      ctx.addIssue({ code: "custom", path: ["resource", "gpuNum"], message: 'must be 0 when type is "cpu"' });
     }
     const seen = new Set<number>();
     v.ports?.forEach((p, i) => {
@@ -87,63 +95,110 @@ export const instanceInputsSchema = z
     if ((v.ports?.length ?? 0) + tools > 15) {
       ctx.addIssue({ code: "custom", path: ["ports"], message: "ports plus enabled tools are at most 15" });
     }
-    if (v.billing.mode === "prepaid" && !v.billing.prepaid) {
-      ctx.addIssue({ code: "custom", path: ["billing", "prepaid"], message: 'required when billing.mode is "prepaid"' });
-    }
   });
 
 export type PpioInstanceInputs = z.input<typeof instanceInputsSchema>;
 
 // ---- wire shapes ----------------------------------------------------------------------
+// Liberal: the API is protobuf-JSON, so a 64-bit integer may arrive as a number or a numeric
+// string (ppio-api.md §10; test/wire/ppio/); optional objects may be missing or null; unknown
+// fields pass through; a member that cannot be read becomes absent instead of failing the
+// whole answer. Only `id` is required.
 
-export const statusSchema = z.looseObject({
-  status: z.string(),
-  error: z.string().optional().default(""),
-  message: z.string().optional().default(""),
-});
+/** An integer sent as a number or a numeric string, read as a number. */
+export const wireInt = z.union([
+  z.number(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 
-const kv = z.looseObject({ key: z.string(), value: z.string().optional().default("") });
-const timestamp = z.union([z.number(), z.string()]).optional();
+/** Absent, null or unreadable all read as undefined. */
+const opt = <T extends z.ZodType>(t: T) => t.nullish().catch(undefined).transform((v) => v ?? undefined);
+const optInt = opt(wireInt);
+const optStr = opt(z.string());
+const optBool = opt(z.boolean());
+
+/** A list member: items that cannot be read are dropped, not the list. */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z
+    .array(z.unknown())
+    .nullish()
+    .catch(undefined)
+    .transform((items) =>
+      items?.flatMap((i) => {
+        const r = item.safeParse(i);
+        return r.success ? [r.data as z.output<T>] : [];
+      }),
+    );
+
+export const statusSchema = z
+  .looseObject({
+    status: z.string().catch(""),
+    error: z.string().nullish().catch("").transform((v) => v ?? ""),
+    message: z.string().nullish().catch("").transform((v) => v ?? ""),
+  })
+  .nullish()
+  .catch(undefined)
+  .transform((v) => v ?? { status: "", error: "", message: "" });
+
+const kv = z.looseObject({ key: z.string(), value: z.string().nullish().transform((v) => v ?? "") });
+const timestamp = optInt;
 
 export const apiInstanceSchema = z.looseObject({
   id: z.string(),
-  name: z.string().optional(),
-  type: z.string().optional(),
-  product_id: z.string().optional(),
-  image: z.string().optional(),
-  registry_auth_id: z.string().optional(),
-  entrypoint: z.string().optional(),
-  command: z.string().optional(),
-  envs: z.array(kv).nullish(),
-  ports: z
-    .array(z.looseObject({ port: z.number(), protocol: z.string(), endpoint: z.string().optional() }))
-    .nullish(),
-  region: z.string().optional(),
+  name: optStr,
+  type: optStr,
+  product_id: optStr,
+  image: optStr,
+  registry_auth_id: optStr,
+  entrypoint: optStr,
+  command: optStr,
+  envs: listOf(kv),
+  ports: listOf(z.looseObject({ port: wireInt, protocol: z.string().catch(""), endpoint: optStr })),
+  resource_specs: opt(
+    z.looseObject({ rootfs_size_gb: optInt, gpu_num: optInt, cpu_num: optInt, memory_gb: optInt }),
+  ),
+  region: optStr,
   status: statusSchema,
-  tools: z
-    .looseObject({
-      ssh: z.looseObject({ command: z.string().optional(), username: z.string().optional(), password: z.string().optional() }).nullish(),
-      jupyter: z.looseObject({ endpoint: z.string().optional(), enabled: z.boolean().optional(), port: z.number().optional() }).nullish(),
-    })
-    .nullish(),
+  tools: opt(
+    z.looseObject({
+      ssh: opt(z.looseObject({ command: optStr, username: optStr, password: optStr })),
+      jupyter: opt(z.looseObject({ endpoint: optStr, enabled: optBool, port: optInt })),
+      web_terminal: opt(z.looseObject({ endpoint: optStr, enabled: optBool })),
+      log: opt(z.looseObject({ instance_endpoint: optStr, system_endpoint: optStr })),
+    }),
+  ),
   created_at: timestamp,
 });
 
 export type ApiInstance = z.infer<typeof apiInstanceSchema>;
 
+/** A list page. `total` is optional (the real capture has it; the docs' envelope does not). */
 export const listSchema = <T extends z.ZodType>(item: T) =>
   z.looseObject({
-    data: z.array(item).nullish().transform((d) => d ?? []),
-    next_cursor: z.string().optional().default(""),
-    has_more: z.boolean().optional().default(false),
+    data: listOf(item).transform((d) => d ?? []),
+    next_cursor: z
+      .union([z.string(), z.number().transform(String)])
+      .nullish()
+      .catch("")
+      .transform((v) => v ?? ""),
+    has_more: z
+      .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")])
+      .nullish()
+      .catch(false)
+      .transform((v) => v ?? false),
+    total: optInt,
   });
 
 export const createdSchema = z.looseObject({ id: z.string().min(1) });
 
 export const errorBodySchema = z.looseObject({
-  code: z.number().optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
+  code: optInt,
+  reason: optStr,
+  message: optStr,
 });
 
 const wireEnvs = z.array(z.object({ key: z.string(), value: z.string() }));
@@ -155,6 +210,7 @@ export const createInstanceBodySchema = z.object({
   image: z.string(),
   billing: z.unknown(),
   resource: z.unknown(),
+  type: z.enum(["gpu", "cpu"]).optional(),
   registry_auth_id: z.string().optional(),
   entrypoint: z.string().optional(),
   command: z.string().optional(),
@@ -179,6 +235,10 @@ export const upgradeInstanceBodySchema = z.object({
 });
 export type UpgradeInstanceBody = z.infer<typeof upgradeInstanceBodySchema>;
 
+/** The body of `PUT /gpus/v2/instances/{id}/rootfs-expand`: the GB to add (ppio-api.md §4.8). */
+export const rootfsExpandBodySchema = z.object({ rootfs_size_expand_gb: z.number().int() });
+export type RootfsExpandBody = z.infer<typeof rootfsExpandBodySchema>;
+
 // ---- serverless endpoints: inputs -------------------------------------------------------
 
 const whole = z.number().int("must be a whole number");
@@ -197,7 +257,8 @@ export const endpointWorkerConfigSchema = z.strictObject({
 export const endpointVolumeSchema = z.strictObject({
   id: z.string().max(255, "at most 255 characters"),
   type: z.enum(["local", "network"], { message: 'must be "local" or "network"' }),
-  size: whole.min(1, "must be at least 1 GB"),
+  // A network volume has its own size; the Get example shows it without one (ppio-api.md §10).
+  size: whole.min(1, "must be at least 1 GB").optional(),
   mountPoint: z.string().regex(/^\/[^\s]*$/, "must be an absolute path such as /data"),
 });
 
@@ -254,6 +315,9 @@ export const endpointInputsSchema = z
         if (vol?.type === "network" && vol.id === "") {
           ctx.addIssue({ code: "custom", path: ["volumes", i, "id"], message: "a network volume needs its id" });
         }
+        if (vol?.type === "local" && vol.size === undefined) {
+          ctx.addIssue({ code: "custom", path: ["volumes", i, "size"], message: "a local volume needs its size in GB" });
+        }
       });
     }
   });
@@ -262,41 +326,44 @@ export type PpioEndpointInputs = z.input<typeof endpointInputsSchema>;
 
 // ---- serverless endpoints: wire shapes --------------------------------------------------
 
-const num = z.number().optional();
-
 export const apiEndpointSchema = z.looseObject({
   id: z.string(),
-  type: z.string().optional(),
-  name: z.string().optional(),
-  app_name: z.string().optional(),
+  type: optStr,
+  name: optStr,
+  app_name: optStr,
   status: statusSchema,
-  url: z.string().optional(),
-  product_id: z.string().optional(),
-  worker_config: z
-    .looseObject({
-      min_replicas: num,
-      max_replicas: num,
-      idle_timeout: num,
-      max_concurrent_per_worker: num,
-      gpu_num: num,
-      rootfs_size_gb: num,
-      min_cuda_version: z.string().optional(),
-      request_timeout: num,
-    })
-    .nullish(),
-  policy: z.looseObject({ type: z.string(), value: z.number() }).nullish(),
-  image: z.string().optional(),
-  registry_auth_id: z.string().optional(),
-  entrypoint: z.string().optional(),
-  command: z.string().optional(),
-  volumes: z
-    .array(z.looseObject({ id: z.string().optional().default(""), type: z.string(), size: num, mount_point: z.string() }))
-    .nullish(),
-  envs: z.array(kv).nullish(),
-  ports: z.array(z.number()).nullish(),
-  workers: z.array(z.looseObject({ id: z.string(), status: statusSchema })).nullish(),
-  health_check: z.looseObject({ path: z.string(), port: z.number() }).nullish(),
-  region_id: z.string().optional(),
+  url: optStr,
+  product_id: optStr,
+  worker_config: opt(
+    z.looseObject({
+      min_replicas: optInt,
+      max_replicas: optInt,
+      idle_timeout: optInt,
+      max_concurrent_per_worker: optInt,
+      gpu_num: optInt,
+      rootfs_size_gb: optInt,
+      min_cuda_version: optStr,
+      request_timeout: optInt,
+    }),
+  ),
+  policy: opt(z.looseObject({ type: z.string(), value: wireInt })),
+  image: optStr,
+  registry_auth_id: optStr,
+  entrypoint: optStr,
+  command: optStr,
+  volumes: listOf(
+    z.looseObject({
+      id: z.string().nullish().transform((v) => v ?? ""),
+      type: z.string(),
+      size: optInt,
+      mount_point: z.string(),
+    }),
+  ),
+  envs: listOf(kv),
+  ports: listOf(wireInt),
+  workers: listOf(z.looseObject({ id: z.string(), status: statusSchema })),
+  health_check: opt(z.looseObject({ path: z.string(), port: wireInt })),
+  region_id: optStr,
   created_at: timestamp,
 });
 
@@ -323,7 +390,9 @@ export const updateEndpointBodySchema = z.object({
   entrypoint: z.string().optional(),
   command: z.string().optional(),
   policy: z.object({ type: z.string(), value: z.number() }).optional(),
-  volumes: z.array(z.object({ id: z.string(), type: z.string(), size: z.number(), mount_point: z.string() })).optional(),
+  volumes: z
+    .array(z.object({ id: z.string(), type: z.string(), size: z.number().optional(), mount_point: z.string() }))
+    .optional(),
   envs: wireEnvs.optional(),
   ports: z.array(z.number()).optional(),
   health_check: z.object({ path: z.string(), port: z.number() }).optional(),

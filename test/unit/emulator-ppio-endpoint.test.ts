@@ -142,14 +142,15 @@ describe("endpoint lifecycle", () => {
       app_name: "",
       status: { status: "running", error: "", message: "" },
       url: `https://${id}.us-ca-6.serverless.emulator.local`,
-      worker_config: { min_replicas: 2, max_replicas: 4, gpu_num: 1 },
-      policy: { type: "concurrency", value: 4 },
+      // 64-bit integers as strings (protobuf-JSON); a network volume without its size
+      worker_config: { min_replicas: "2", max_replicas: "4", gpu_num: "1" },
+      policy: { type: "concurrency", value: "4" },
       ports: [8000],
       health_check: { path: "/health", port: 8000 },
-      volumes: [{ type: "network", id: "vol-1", size: 50, mount_point: "/models" }],
+      volumes: [{ type: "network", id: "vol-1", mount_point: "/models" }],
       region_id: "us-ca-6",
     });
-    expect(typeof body.created_at).toBe("number");
+    expect(body.created_at).toMatch(/^\d+$/);
     expect(body.workers.map((w: any) => w.status.status)).toEqual(["ready", "ready"]);
     expect(body.envs.map((e: any) => e.key)).toEqual(["MODEL", "PPIO_ENDPOINT_ID", "PPIO_ENDPOINT_TYPE"]);
 
@@ -157,7 +158,7 @@ describe("endpoint lifecycle", () => {
     const asyncBody = await get(asyncId);
     expect(asyncBody.url).toBe("");
     expect(asyncBody.workers).toEqual([]);
-    expect(asyncBody.policy).toEqual({ type: "queue", value: 60 });
+    expect(asyncBody.policy).toEqual({ type: "queue", value: "60" });
   });
 
   it("updates through PUT: updating → running, kept workers serve, omitted fields are kept", async () => {
@@ -172,9 +173,9 @@ describe("endpoint lifecycle", () => {
     emu.ppio.release(id);
     expect(await waitFor(id, "running")).toEqual(["updating", "running"]);
     const after = await get(id);
-    expect(after).toMatchObject({ image: "vllm/vllm-openai:v0.7.0", command: "serve", worker_config: { min_replicas: 3, max_replicas: 5 } });
+    expect(after).toMatchObject({ image: "vllm/vllm-openai:v0.7.0", command: "serve", worker_config: { min_replicas: "3", max_replicas: "5" } });
     // worker_config is replaced whole: what the PUT left out is back at the default
-    expect(after.worker_config.idle_timeout).toBe(60);
+    expect(after.worker_config.idle_timeout).toBe("60");
     expect(after.envs[0]).toEqual({ key: "A", value: "1" });
     expect(emu.ppio.endpointUpdates(id)).toEqual([
       { image: "vllm/vllm-openai:v0.7.0", worker_config: { min_replicas: 3, max_replicas: 5 } },
