@@ -279,6 +279,22 @@ describe("PpioEndpoint never loses an endpoint", () => {
     expect(emu.ppio.getEndpoint(err.id)).toBeUndefined();
   });
 
+  it("fails a create on the first poll whose status carries an error, whatever the status string", async () => {
+    emu.faults.add({
+      method: "GET",
+      path: /^\/gpus\/v2\/endpoints\/[A-Za-z0-9]+$/,
+      status: 200,
+      body: { id: "x", status: { status: "deploying", error: "WORKER_OOM", message: "out of memory" }, worker_config: { max_replicas: "2" } },
+      times: Infinity,
+    });
+    const checked = await ppioEndpoint.check(undefined, { ...base, autonamePrefix: "t", __provider: PROVIDER_TEXT });
+    const err = await ppioEndpoint.create(checked.inputs).catch((e) => e);
+    emu.faults.clear();
+    expect(err).toBeInstanceOf(PartialFailureError);
+    expect(err.reasons.join(" ")).toMatch(/is deploying \(WORKER_OOM: out of memory\)/);
+    await ppioEndpoint.delete(err.id, err.properties);
+  });
+
   it("hands the id to the engine when the create deadline passes, and the next up resumes it", async () => {
     emu.ppio.holdNewEndpoints(true);
     const checked = await ppioEndpoint.check(undefined, { ...base, timeouts: { create: "1s" }, __provider: PROVIDER_TEXT });

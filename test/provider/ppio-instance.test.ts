@@ -206,7 +206,10 @@ describe("PpioInstance never loses an instance", () => {
     expect(err.id).toMatch(/^[0-9a-f]{16}$/);
     expect(err.properties.__provider).toBe(PROVIDER_TEXT);
     expect(err.properties.instanceId).toBe(err.id);
-    expect(err.properties.status).toBe("failed");
+    // no failed state: the platform error is set while the instance stays pulling
+    expect(err.properties.status).toBe("pulling");
+    expect(err.properties.statusError).toBe("IMAGE_PULL_FAILED");
+    expect(err.reasons.join(" ")).not.toMatch(/timeouts\.create/);
     expect(isPlainJson(err.properties)).toBe(true);
     expect(err.reasons.join(" ")).toMatch(/IMAGE_PULL_FAILED|manifest unknown/);
     expect(emu.ppio.get(err.id)).toBeDefined();
@@ -226,6 +229,54 @@ describe("PpioInstance never loses an instance", () => {
     emu.ppio.release();
     await ppioInstance.delete(err.id, err.properties);
     expect(emu.ppio.get(err.id)).toBeUndefined();
+  });
+});
+
+describe("PpioInstance wire forms", () => {
+  it("grows the root filesystem in place with one rootfs-expand, and never twice", async () => {
+    const { id, outs, inputs } = await up(base);
+    emu.resetRequests();
+    const grown = await change(id, outs, inputs, { ...base, resource: { gpuNum: 1, rootfsSizeGb: 50 } });
+    expect(grown.diff).toEqual({ changes: true, replaces: [] });
+    expect(grown.outs).toMatchObject({ instanceId: id, resource: { rootfsSizeGb: 50 }, status: "running" });
+    expect(emu.ppio.get(id)!.resource_specs.rootfs_size_gb).toBe(50);
+    expect(emu.requests.filter((r) => r.route === "PUT /gpus/v2/instances/{id}/rootfs-expand")).toHaveLength(1);
+    // an update that runs again (say, after an interrupted run) adds nothing more
+    await ppioInstance.update(id, outs, grown.inputs);
+    expect(emu.ppio.get(id)!.resource_specs.rootfs_size_gb).toBe(50);
+    const shrink = await ppioInstance.diff(id, grown.outs!, { ...grown.inputs, resource: { gpuNum: 1, rootfsSizeGb: 40 } });
+    expect(shrink).toEqual({ changes: true, replaces: ["resource.rootfsSizeGb"] });
+    await ppioInstance.delete(id, grown.outs!);
+  });
+
+  it("creates a cpu instance from the top-level type", async () => {
+    const { id, outs } = await up({ ...base, type: "cpu", resource: { gpuNum: 0, rootfsSizeGb: 20, minCudaVersion: "" } });
+    expect(emu.ppio.get(id)!.type).toBe("cpu");
+    expect(outs).toMatchObject({ type: "cpu", webTerminalUrl: expect.stringMatching(/^wss:\/\//), instanceLogUrl: expect.any(String), systemLogUrl: expect.any(String) });
+    await ppioInstance.delete(id, outs);
+  });
+
+  it("fails a create at once when the instance exits with a platform error", async () => {
+    emu.ppio.failNextProvisioning({ error: "CONTAINER_START_FAILED", message: "exec format error", state: "exited" });
+    const checked = await ppioInstance.check(undefined, { ...base, autonamePrefix: "t", __provider: PROVIDER_TEXT });
+    const err = await ppioInstance.create(checked.inputs).catch((e) => e);
+    expect(err).toBeInstanceOf(PartialFailureError);
+    expect(err.properties).toMatchObject({ status: "exited", statusError: "CONTAINER_START_FAILED" });
+    expect(await ppioInstance.diff(err.id, err.properties, checked.inputs)).toEqual({ changes: true, replaces: ["status"] });
+    await ppioInstance.delete(err.id, err.properties);
+  });
+
+  it("takes a removed instance for gone: delete finishes and refresh drops it while it is still listed", async () => {
+    emu.ppio.setTimings({ removedMs: 60_000 });
+    try {
+      const { id, outs } = await up(base);
+      await ppioInstance.delete(id, { ...outs, timeouts: { delete: "5s" } });
+      const listed = await fetch(`${emu.url}/gpus/v2/instances/${id}`, { headers: { authorization: `Bearer ${emu.apiKey}` } });
+      expect(((await listed.json()) as { status: { status: string } }).status.status).toBe("removed");
+      expect(await ppioInstance.read(id, outs)).toEqual({ id: "", props: {} });
+    } finally {
+      emu.ppio.setTimings({ removedMs: 160 });
+    }
   });
 });
 

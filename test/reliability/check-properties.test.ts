@@ -112,10 +112,10 @@ const ppioInstanceValid: fc.Arbitrary<Props> = rec(
     ),
     resource: fc.oneof(
       rec(
-        { gpuNum: fc.integer({ min: 1, max: 8 }), rootfsSizeGb: fc.integer({ min: 10, max: 6144 }), type: fc.constant("gpu"), minCudaVersion: cuda },
+        { gpuNum: fc.integer({ min: 1, max: 8 }), rootfsSizeGb: fc.integer({ min: 10, max: 6144 }), minCudaVersion: cuda },
         ["gpuNum", "rootfsSizeGb"],
       ),
-      rec({ gpuNum: fc.constant(0), rootfsSizeGb: fc.integer({ min: 10, max: 6144 }), type: fc.constant("cpu") }),
+      rec({ gpuNum: fc.constant(0), rootfsSizeGb: fc.integer({ min: 10, max: 6144 }) }),
     ),
     registryAuthId: text(0, 40),
     entrypoint: text(0, 60),
@@ -125,13 +125,17 @@ const ppioInstanceValid: fc.Arbitrary<Props> = rec(
     network: rec({ id: text(1, 20), ip: fc.ipV4() }, ["id"]),
     volumes: fc.array(rec({ type: fc.constant("network"), id: text(1, 20), mountPoint: absPath }), { maxLength: 3 }),
     candidateRegions: fc.array(text(1, 12), { maxLength: 3 }),
-    tools: rec({ jupyter: rec({ enabled: fc.boolean(), port: fc.integer({ min: 1, max: 65535 }) }, ["enabled"]) }, []),
+    tools: rec({ jupyter: rec({ enabled: fc.boolean(), port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constant("http") }, ["enabled"]) }, []),
     autoMigrate: rec({ enabled: fc.boolean(), includeSystemDisk: fc.boolean() }, ["enabled"]),
     powerState,
     timeouts,
   },
   ["productId", "image", "resource"],
-);
+).map((v) => {
+  // `type` sits beside `resource` and must agree with its GPU count
+  const r = v.resource as Props;
+  return r.gpuNum === 0 ? { ...v, type: "cpu" } : (r.rootfsSizeGb as number) % 2 === 0 ? { ...v, type: "gpu" } : v;
+});
 
 const setIn = (v: Props, key: string, patch: Props) => ({ ...v, [key]: { ...(v[key] as Props), ...patch } });
 
@@ -145,21 +149,22 @@ const ppioInstanceDefects: fc.Arbitrary<Defect> = fc.oneof(
   defect(
     "resource.gpuNum",
     fc.oneof(fc.integer({ min: 9, max: 1000 }), fc.integer({ min: -1000, max: -1 }), fc.constant(1.5), fc.constant("2")),
-    (v, b) => setIn(v, "resource", { gpuNum: b, type: "gpu" }),
+    (v, b) => ({ ...setIn(v, "resource", { gpuNum: b }), type: "gpu" }),
   ),
   // inconsistent: a CPU instance with GPUs, a GPU instance without
-  defect("resource.gpuNum", fc.integer({ min: 1, max: 8 }), (v, b) => setIn(v, "resource", { gpuNum: b, type: "cpu" })),
-  defect("resource.gpuNum", fc.constant(0), (v) => setIn(v, "resource", { gpuNum: 0, type: "gpu" })),
+  defect("resource.gpuNum", fc.integer({ min: 1, max: 8 }), (v, b) => ({ ...setIn(v, "resource", { gpuNum: b }), type: "cpu" })),
+  defect("resource.gpuNum", fc.constant(0), (v) => ({ ...setIn(v, "resource", { gpuNum: 0 }), type: "gpu" })),
   defect(
     "resource.rootfsSizeGb",
     fc.oneof(fc.integer({ min: -5, max: 9 }), fc.integer({ min: 6145, max: 100_000 }), fc.constant("50"), fc.constant(10.5)),
     (v, b) => setIn(v, "resource", { rootfsSizeGb: b }),
   ),
-  defect("resource.type", fc.constantFrom("tpu", "GPU", ""), (v, b) => setIn(v, "resource", { type: b })),
-  defect("resource.minCudaVersion", fc.constantFrom("12", "v12.1", "12.1.0", ""), (v, b) => setIn(v, "resource", { minCudaVersion: b })),
+  defect("type", fc.constantFrom("tpu", "GPU", "")),
+  // `type` belongs beside `resource`, not inside it
+  defect("resource.type", fc.constant("gpu"), (v, b) => setIn(v, "resource", { type: b })),
+  defect("resource.minCudaVersion", fc.constantFrom("12", "v12.1", "12.1.0"), (v, b) => setIn(v, "resource", { minCudaVersion: b })),
   defect("resource.disk", fc.constant(1), (v) => setIn(v, "resource", { disk: 1 })),
   defect("billing.mode", fc.constantFrom("monthly", "", "PREPAID"), (v, b) => ({ ...v, billing: { mode: b } })),
-  defect("billing.prepaid", fc.constant(0), (v) => ({ ...v, billing: { mode: "prepaid" } })),
   defect("billing.prepaid.months", fc.constantFrom(0, -1, 1.5), (v, b) => ({ ...v, billing: { mode: "prepaid", prepaid: { months: b } } })),
   defect(
     "ports",
@@ -205,7 +210,7 @@ const workerConfig = fc.integer({ min: 0, max: 1000 }).chain((max) =>
 );
 
 const endpointVolume = fc.oneof(
-  rec({ id: text(1, 20), type: fc.constant("network"), size: fc.integer({ min: 1, max: 1000 }), mountPoint: absPath }),
+  rec({ id: text(1, 20), type: fc.constant("network"), size: fc.integer({ min: 1, max: 1000 }), mountPoint: absPath }, ["id", "type", "mountPoint"]),
   rec({ id: text(0, 20), type: fc.constant("local"), size: fc.integer({ min: 1, max: 1000 }), mountPoint: absPath }),
 );
 
@@ -267,6 +272,7 @@ const ppioEndpointDefects: fc.Arbitrary<Defect> = fc.oneof(
   defect("volumes", fc.constantFrom("mnt", "", "data/x"), (v, m) => ({ ...v, volumes: [{ id: "v", type: "local", size: 1, mountPoint: m }] })),
   // inconsistent: a network volume must name the volume
   defect("volumes", fc.constant(""), (v) => ({ ...v, volumes: [{ id: "", type: "network", size: 10, mountPoint: "/m" }] })),
+  defect("volumes", fc.constant(0), (v) => ({ ...v, volumes: [{ id: "", type: "local", mountPoint: "/m" }] })),
   defect("appName", longer(255)),
   defect("regionId", fc.oneof(fc.constant(""), longer(255))),
   defect("envs", badEnvs),

@@ -230,9 +230,9 @@ export const SCENARIOS: Scenario[] = [
     id: "pi-wait-failed",
     resource: PI,
     step: "wait",
-    fault: "provisioning ends failed",
+    fault: "provisioning fails (status.error while pulling)",
     setup: ({ emu }) => emu.ppio.failNextProvisioning({ error: "IMAGE_PULL_FAILED", message: "manifest unknown" }),
-    expect: partial(/is failed \(IMAGE_PULL_FAILED: manifest unknown\)[\s\S]*is recorded in the stack/),
+    expect: partial(/is pulling \(IMAGE_PULL_FAILED: manifest unknown\)[\s\S]*is recorded in the stack/),
   },
   {
     id: "pi-wait-deadline",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UNKNOWN } from "../../src/core/check";
-import { canonical, diffByTable, type PolicyTable } from "../../src/core/diff";
+import { canonical, diffByTable, type PolicyTable, tableRows } from "../../src/core/diff";
 
 const table: PolicyTable = {
   image: { kind: "update", via: "upgrade" },
@@ -37,5 +37,29 @@ describe("diffByTable", () => {
   it("uses the normaliser so equivalent values do not diff", () => {
     const norm = (_f: string, v: unknown) => v ?? "default";
     expect(diffByTable(table, { image: "default" }, {}, norm).changes).toBe(false);
+  });
+
+  it("lets a member of an object follow its own row, growing in place and replacing to shrink", () => {
+    const nested: PolicyTable = {
+      resource: { kind: "replace" },
+      "resource.disk": { kind: "grow", via: "expand" },
+    };
+    const olds = { resource: { gpus: 1, disk: 20 } };
+    expect(diffByTable(nested, olds, { resource: { gpus: 1, disk: 30 } })).toEqual({
+      changes: true,
+      replaces: [],
+      updates: [{ field: "resource.disk", via: "expand" }],
+    });
+    expect(diffByTable(nested, olds, { resource: { gpus: 1, disk: 10 } }).replaces).toEqual(["resource.disk"]);
+    expect(diffByTable(nested, olds, { resource: { gpus: 1, disk: UNKNOWN } }).replaces).toEqual(["resource.disk"]);
+    expect(diffByTable(nested, olds, { resource: { gpus: 2, disk: 30 } })).toMatchObject({
+      replaces: ["resource"],
+      updates: [{ field: "resource.disk", via: "expand" }],
+    });
+    expect(diffByTable(nested, olds, { resource: { gpus: 1, disk: 20 } }).changes).toBe(false);
+    expect(tableRows(nested)).toEqual([
+      "| `resource` | replace |",
+      "| `resource.disk` | update in place (expand) when it grows; replace when it shrinks |",
+    ]);
   });
 });

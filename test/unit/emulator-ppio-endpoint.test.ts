@@ -89,6 +89,8 @@ describe("endpoint create validation", () => {
     ["bad policy type", { policy: { type: "latency", value: 5 } }, "policy.type: must be one of queue, concurrency"],
     ["app_name too long", { app_name: "a".repeat(256) }, "app_name"],
     ["network volume without id", { volumes: [{ type: "network", size: 10, mount_point: "/data" }] }, "volumes[0].id: is required"],
+    ["local volume without size", { volumes: [{ type: "local", mount_point: "/data" }] }, "volumes[0].size: is required"],
+    ["integer sent as a string", { worker_config: { max_replicas: "2" } }, "worker_config.max_replicas: must be an integer between 0 and 1000"],
   ];
 
   it.each(cases)("%s → 400 VALIDATOR_PARAM naming the field", async (_label, over, expected) => {
@@ -153,6 +155,12 @@ describe("endpoint lifecycle", () => {
     expect(body.created_at).toMatch(/^\d+$/);
     expect(body.workers.map((w: any) => w.status.status)).toEqual(["ready", "ready"]);
     expect(body.envs.map((e: any) => e.key)).toEqual(["MODEL", "PPIO_ENDPOINT_ID", "PPIO_ENDPOINT_TYPE"]);
+
+    const local = await get(await create({ volumes: [{ type: "local", size: 30, mount_point: "/w" }, { type: "network", id: "n", mount_point: "/n" }] }));
+    expect(local.volumes).toEqual([
+      { id: "", type: "local", size: "30", mount_point: "/w" },
+      { id: "n", type: "network", mount_point: "/n" },
+    ]);
 
     const asyncId = await create({ type: "async", worker_config: { max_replicas: 1 } });
     const asyncBody = await get(asyncId);

@@ -106,6 +106,11 @@ describe("PpioEndpoint check", () => {
     expect(await props({ ...valid, appName: "a".repeat(256) })).toEqual(["appName"]);
   });
 
+  it("takes a network volume without size (the docs' Get example), but not a local one", async () => {
+    expect(await props({ ...valid, volumes: [{ id: "storage-id", type: "network", mountPoint: "/data" }] })).toEqual([]);
+    expect(await props({ ...valid, volumes: [{ id: "", type: "local", mountPoint: "/data" }] })).toEqual(["volumes[0].size"]);
+  });
+
   it("flags misspelt inputs", async () => {
     expect(await props({ ...valid, workerConfig: { maxReplicas: 1, maxReplica: 2 } })).toEqual(["workerConfig.maxReplica"]);
     expect(await props({ ...valid, region: "x" })).toEqual(["region"]);

@@ -22,7 +22,8 @@ describe("PpioInstance check", () => {
       await props({
         ...valid,
         billing: { mode: "prepaid", prepaid: { months: 1, autoRenew: { enabled: true, months: 1 } } },
-        resource: { gpuNum: 2, rootfsSizeGb: 100, type: "gpu", minCudaVersion: "12.1" },
+        type: "gpu",
+        resource: { gpuNum: 2, rootfsSizeGb: 100, minCudaVersion: "12.1" },
         registryAuthId: "auth-1",
         entrypoint: "/bin/sh -c",
         command: "python train.py",
@@ -31,7 +32,7 @@ describe("PpioInstance check", () => {
         network: { id: "vpc-1", ip: "10.0.0.2" },
         volumes: [{ type: "network", id: "vol-1", mountPoint: "/data" }],
         candidateRegions: ["cn-east-1"],
-        tools: { jupyter: { enabled: true } },
+        tools: { jupyter: { enabled: true, port: 8888, protocol: "http" } },
         autoMigrate: { enabled: false },
         powerState: "stopped",
         timeouts: { create: "30m", delete: "5m" },
@@ -67,11 +68,24 @@ describe("PpioInstance check", () => {
     expect(r.failures).toEqual([{ property: "ports[0].port", reason: "ports 2222–2224 are reserved by PPIO" }]);
   });
 
-  it("checks combinations: cpu instances have no GPUs, duplicate ports, prepaid needs months", async () => {
-    expect(await props({ ...valid, resource: { gpuNum: 1, rootfsSizeGb: 20, type: "cpu" } })).toEqual(["resource.gpuNum"]);
+  it("checks combinations: cpu instances have no GPUs, duplicate ports", async () => {
+    expect(await props({ ...valid, type: "cpu", resource: { gpuNum: 1, rootfsSizeGb: 20 } })).toEqual(["resource.gpuNum"]);
+    expect(await props({ ...valid, type: "cpu", resource: { gpuNum: 0, rootfsSizeGb: 20 } })).toEqual([]);
     expect(await props({ ...valid, resource: { gpuNum: 0, rootfsSizeGb: 20 } })).toEqual(["resource.gpuNum"]);
     expect(await props({ ...valid, ports: [{ port: 80, protocol: "http" }, { port: 80, protocol: "tcp" }] })).toEqual(["ports[1].port"]);
-    expect(await props({ ...valid, billing: { mode: "prepaid" } })).toEqual(["billing.prepaid"]);
+  });
+
+  it("accepts the seed example's values: prepaid without a term, an empty minCudaVersion, jupyter's protocol", async () => {
+    expect(await props({ ...valid, billing: { mode: "prepaid" } })).toEqual([]);
+    expect(await props({ ...valid, resource: { gpuNum: 1, rootfsSizeGb: 20, minCudaVersion: "" } })).toEqual([]);
+    expect(await props({ ...valid, tools: { jupyter: { enabled: true, protocol: "http" } } })).toEqual([]);
+    expect(await props({ ...valid, tools: { jupyter: { enabled: true, protocol: "tcp" } } })).toEqual(["tools.jupyter.protocol"]);
+    expect(await props({ ...valid, resource: { gpuNum: 1, rootfsSizeGb: 20, minCudaVersion: "twelve" } })).toEqual(["resource.minCudaVersion"]);
+  });
+
+  it("takes type at the top level, not inside resource", async () => {
+    expect(await props({ ...valid, type: "tpu" })).toEqual(["type"]);
+    expect(await props({ ...valid, resource: { gpuNum: 1, rootfsSizeGb: 20, type: "gpu" } })).toEqual(["resource.type"]);
   });
 
   it("flags misspelt inputs", async () => {
@@ -97,8 +111,10 @@ describe("PpioInstance check", () => {
 });
 
 describe("PpioInstance diff table", () => {
-  it("covers every input", () => {
-    expect(Object.keys(INSTANCE_POLICY).sort()).toEqual(Object.keys(instanceInputsSchema.shape).sort());
+  it("covers every input (and rootfsSizeGb inside resource on its own row)", () => {
+    const topLevel = Object.keys(INSTANCE_POLICY).filter((k) => !k.includes("."));
+    expect(topLevel.sort()).toEqual(Object.keys(instanceInputsSchema.shape).sort());
+    expect(Object.keys(INSTANCE_POLICY).filter((k) => k.includes("."))).toEqual(["resource.rootfsSizeGb"]);
   });
 
   const olds = { ...valid, envs: { A: "1" }, instanceId: "abc", status: "running", sshCommand: "ssh" };
@@ -115,8 +131,16 @@ describe("PpioInstance diff table", () => {
     expect(await diff({ powerState: "stopped" })).toEqual({ changes: true, replaces: [] });
   });
 
-  it("replaces for hardware, product, billing and name", async () => {
+  it("grows the root filesystem in place and replaces to shrink it", async () => {
+    expect(await diff({ resource: { gpuNum: 1, rootfsSizeGb: 80 } })).toEqual({ changes: true, replaces: [] });
+    expect(await diff({ resource: { gpuNum: 1, rootfsSizeGb: 40 } })).toEqual({ changes: true, replaces: ["resource.rootfsSizeGb"] });
+    expect((await diff({ resource: { gpuNum: 1, rootfsSizeGb: UNKNOWN } })).replaces).toEqual(["resource.rootfsSizeGb"]);
+    expect((await diff({ resource: { gpuNum: 2, rootfsSizeGb: 80 } })).replaces).toEqual(["resource"]);
+  });
+
+  it("replaces for hardware, type, product, billing and name", async () => {
     expect((await diff({ resource: { gpuNum: 2, rootfsSizeGb: 50 } })).replaces).toEqual(["resource"]);
+    expect((await diff({ type: "cpu", resource: { gpuNum: 0, rootfsSizeGb: 50 } })).replaces).toEqual(["type", "resource"]);
     expect((await diff({ productId: "h100" })).replaces).toEqual(["productId"]);
     expect((await diff({ billing: { mode: "spot" } })).replaces).toEqual(["billing"]);
     expect((await diff({ name: "renamed" })).replaces).toEqual(["name"]);
@@ -125,7 +149,23 @@ describe("PpioInstance diff table", () => {
   it("never diffs on timeouts, defaults or empty collections", async () => {
     expect(await diff({ timeouts: { create: "1h" } })).toEqual({ changes: false, replaces: [] });
     expect(await diff({ powerState: "running", billing: { mode: "postpaid" }, ports: [] })).toEqual({ changes: false, replaces: [] });
-    expect(await diff({ resource: { gpuNum: 1, rootfsSizeGb: 50, type: "gpu" } })).toEqual({ changes: false, replaces: [] });
+    expect(await diff({ type: "gpu" })).toEqual({ changes: false, replaces: [] });
+    expect(await diff({ resource: { gpuNum: 1, rootfsSizeGb: 50, minCudaVersion: "" } })).toEqual({ changes: false, replaces: [] });
+  });
+
+  it("reads type from resource in state recorded before it moved to the top level", async () => {
+    const old = { ...olds, resource: { gpuNum: 0, rootfsSizeGb: 50, type: "cpu" } };
+    const same = { ...valid, envs: { A: "1" }, type: "cpu", resource: { gpuNum: 0, rootfsSizeGb: 50 } };
+    expect(await ppioInstance.diff("abc", old, same)).toEqual({ changes: false, replaces: [] });
+  });
+
+  it("replaces an instance recorded with a platform error while not running", async () => {
+    const news = { ...valid, envs: { A: "1" } };
+    expect(await ppioInstance.diff("abc", { ...olds, status: "pulling", statusError: "IMAGE_PULL_FAILED" }, news)).toEqual({
+      changes: true,
+      replaces: ["status"],
+    });
+    expect(await ppioInstance.diff("abc", { ...olds, status: "pulling" }, news)).toEqual({ changes: false, replaces: [] });
   });
 });
 
@@ -137,7 +177,8 @@ describe("PpioInstance wire mapping", () => {
         envs: { A: "1" },
         volumes: [{ type: "network", id: "v", mountPoint: "/data" }],
         tools: { jupyter: { enabled: true } },
-        resource: { gpuNum: 1, rootfsSizeGb: 50, minCudaVersion: "12.1" },
+        type: "cpu",
+        resource: { gpuNum: 0, rootfsSizeGb: 50, minCudaVersion: "12.1" },
       }),
       "trainer-1",
     );
@@ -145,10 +186,18 @@ describe("PpioInstance wire mapping", () => {
       name: "trainer-1",
       product_id: "4090.24g",
       billing: { mode: "postpaid" },
-      resource: { gpu_num: 1, rootfs_size_gb: 50, min_cuda_version: "12.1" },
+      type: "cpu",
+      resource: { gpu_num: 0, rootfs_size_gb: 50, min_cuda_version: "12.1" },
       envs: [{ key: "A", value: "1" }],
       volumes: [{ type: "network", id: "v", mount_point: "/data" }],
       tools: { jupyter: { enabled: true, port: 8888, protocol: "http" } },
     });
+    expect(body.resource).not.toHaveProperty("type");
+    const seed = toCreateBody(
+      instanceInputsSchema.parse({ ...valid, billing: { mode: "prepaid" }, resource: { gpuNum: 1, rootfsSizeGb: 20, minCudaVersion: "" } }),
+      "x",
+    );
+    expect(seed).toMatchObject({ billing: { mode: "prepaid" }, resource: { min_cuda_version: "" } });
+    expect(seed).not.toHaveProperty("type");
   });
 });

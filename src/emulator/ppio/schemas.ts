@@ -202,7 +202,7 @@ const policy = obj({ type: oneOf(["queue", "concurrency"] as const), value: int(
 // a local volume is made to the size asked.
 const endpointVolume = obj({
   type: oneOf(["local", "network"] as const),
-  id: maybe(str(0, 255)),
+  id: optStr(255),
   size: maybe(int(1)),
   mount_point: str(1, 4095),
 }).superRefine((v, ctx) => {
