@@ -11,6 +11,8 @@ export {
   type Timings,
   type CompShareTimings,
 } from "./server";
-export { PpioModel, type PpioInstanceRecord, type PpioStatus } from "./ppio";
-export type { PpioEndpointRecord, PpioEndpointStatus } from "./ppio";
+// "./ppio/index", not "./ppio": a dist/ built before ppio/ was a directory may still hold a
+// ppio.js, which Node would load first.
+export { PpioModel, type PpioInstanceRecord, type PpioStatus } from "./ppio/index";
+export type { PpioEndpointRecord, PpioEndpointStatus } from "./ppio/index";
 export { CompShareModel, type CompShareInstanceRecord, type CompShareState } from "./compshare";

@@ -5,7 +5,7 @@
 import http from "node:http";
 import type { Socket } from "node:net";
 import { randomUUID } from "node:crypto";
-import { PpioModel, createPpioService } from "./ppio";
+import { PpioModel, createPpioService } from "./ppio/index";
 import { CompShareModel, createCompShareService } from "./compshare";
 import type {
   CloudName,

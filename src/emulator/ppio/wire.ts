@@ -86,44 +86,28 @@ interface Route {
 
 const PREFIX = "/gpus/v2";
 
-/** A PUT action on an instance that answers `{}`. */
-const instanceAction = (name: string, run: (req: IncomingRequest, id: string) => void): Route => ({
-  method: "PUT",
-  pattern: new RegExp(`^/instances/([^/]+)/${name}$`),
-  template: `PUT /gpus/v2/instances/{id}/${name}`,
-  run: (req, id) => (run(req, id), {}),
+/** A route from its path below the prefix; `{id}` is the one path parameter. */
+const route = (method: string, path: string, run: Route["run"]): Route => ({
+  method,
+  pattern: new RegExp(`^${path.replace("{id}", "([^/]+)")}$`),
+  template: `${method} ${PREFIX}${path}`,
+  run,
 });
+
+/** A PUT action on an instance that answers `{}`. */
+const instanceAction = (name: string, run: (req: IncomingRequest, id: string) => void): Route =>
+  route("PUT", `/instances/{id}/${name}`, (req, id) => (run(req, id), {}));
 
 function routes(model: PpioModel): Route[] {
   const endpoints = model.endpointBook;
   return [
-    {
-      method: "GET",
-      pattern: /^\/instances$/,
-      template: "GET /gpus/v2/instances",
-      run: (req) => {
-        const { cursor, limit, ...filter } = read(instanceListQuery, queryObject(req.query));
-        return pageJson(model.list(filter, cursor, limit), instanceJson);
-      },
-    },
-    {
-      method: "POST",
-      pattern: /^\/instances$/,
-      template: "POST /gpus/v2/instances",
-      run: (req) => ({ id: model.create(read(createInstanceSchema, jsonBody(req))) }),
-    },
-    {
-      method: "GET",
-      pattern: /^\/instances\/([^/]+)$/,
-      template: "GET /gpus/v2/instances/{id}",
-      run: (_req, id) => instanceJson(model.describe(id)),
-    },
-    {
-      method: "DELETE",
-      pattern: /^\/instances\/([^/]+)$/,
-      template: "DELETE /gpus/v2/instances/{id}",
-      run: (_req, id) => (model.remove(id), {}),
-    },
+    route("GET", "/instances", (req) => {
+      const { cursor, limit, ...filter } = read(instanceListQuery, queryObject(req.query));
+      return pageJson(model.list(filter, cursor, limit), instanceJson);
+    }),
+    route("POST", "/instances", (req) => ({ id: model.create(read(createInstanceSchema, jsonBody(req))) })),
+    route("GET", "/instances/{id}", (_req, id) => instanceJson(model.describe(id))),
+    route("DELETE", "/instances/{id}", (_req, id) => (model.remove(id), {})),
     instanceAction("start", (_req, id) => model.start(id)),
     instanceAction("stop", (_req, id) => model.stop(id)),
     instanceAction("restart", (_req, id) => model.restart(id)),
@@ -133,43 +117,18 @@ function routes(model: PpioModel): Route[] {
     instanceAction("rootfs-expand", (req, id) =>
       model.expandRootfs(id, read(rootfsExpandSchema, jsonBody(req)).rootfs_size_expand_gb),
     ),
-    {
-      method: "GET",
-      pattern: /^\/endpoints$/,
-      template: "GET /gpus/v2/endpoints",
-      run: (req) => {
-        const { keyword, cursor, limit } = read(endpointListQuery, queryObject(req.query));
-        return pageJson(endpoints.list(keyword, cursor, limit), endpointJson);
-      },
-    },
-    {
-      method: "POST",
-      pattern: /^\/endpoints$/,
-      template: "POST /gpus/v2/endpoints",
-      run: (req) => ({ id: endpoints.create(read(createEndpointSchema, jsonBody(req))) }),
-    },
-    {
-      method: "GET",
-      pattern: /^\/endpoints\/([^/]+)$/,
-      template: "GET /gpus/v2/endpoints/{id}",
-      run: (_req, id) => endpointJson(endpoints.describe(id)),
-    },
-    {
-      method: "PUT",
-      pattern: /^\/endpoints\/([^/]+)$/,
-      template: "PUT /gpus/v2/endpoints/{id}",
-      run: (req, id) => {
-        const body = jsonBody(req);
-        endpoints.update(id, read(updateEndpointSchema, body), body);
-        return {};
-      },
-    },
-    {
-      method: "DELETE",
-      pattern: /^\/endpoints\/([^/]+)$/,
-      template: "DELETE /gpus/v2/endpoints/{id}",
-      run: (_req, id) => (endpoints.remove(id), {}),
-    },
+    route("GET", "/endpoints", (req) => {
+      const { keyword, cursor, limit } = read(endpointListQuery, queryObject(req.query));
+      return pageJson(endpoints.list(keyword, cursor, limit), endpointJson);
+    }),
+    route("POST", "/endpoints", (req) => ({ id: endpoints.create(read(createEndpointSchema, jsonBody(req))) })),
+    route("GET", "/endpoints/{id}", (_req, id) => endpointJson(endpoints.describe(id))),
+    route("PUT", "/endpoints/{id}", (req, id) => {
+      const body = jsonBody(req);
+      endpoints.update(id, read(updateEndpointSchema, body), body);
+      return {};
+    }),
+    route("DELETE", "/endpoints/{id}", (_req, id) => (endpoints.remove(id), {})),
   ];
 }
 
