@@ -25,7 +25,9 @@ e2eDescribe("the engine records, refreshes and protects", () => {
     const recorded = await s.resource("gpu");
     expect(recorded.id).toMatch(/^[0-9a-f]{16}$/);
     expect(recorded.initErrors?.join(" ")).toMatch(/did not finish/);
-    expect(recorded.outputs.status).toBe("failed");
+    // no failed state: the platform error is set while the instance stays pulling
+    expect(recorded.outputs.status).toBe("pulling");
+    expect(recorded.outputs.statusError).toBe("IMAGE_PULL_FAILED");
     expect(e2e.h.emu.ppio.get(recorded.id!)).toBeDefined();
 
     // the fault is gone: the next up replaces the failed instance

@@ -108,14 +108,17 @@ describe("PPIO request examples", () => {
   });
 
   it("keeps a deleted instance listed as removed for a while, then forgets it", async () => {
+    emu.ppio.setTimings({ removedMs: 60_000 });
     const id = await runningInstance();
     await call("DELETE", `/gpus/v2/instances/${id}`);
     await until(`/gpus/v2/instances/${id}`, "removed");
     const listed = await call("GET", `/gpus/v2/instances?name=${id}`);
     expect(listed.body).toMatchObject({ data: [{ id, status: { status: "removed" } }], total: 1 });
     expect(emu.ppio.get(id)).toBeUndefined();
-    for (let i = 0; i < 200 && (await call("GET", `/gpus/v2/instances/${id}`)).status === 200; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await call("PUT", `/gpus/v2/instances/${id}/start`, {})).body.reason).toBe("RESOURCE_NOT_FOUND");
+    emu.ppio.setTimings({ removedMs: 0 });
     expect((await call("GET", `/gpus/v2/instances/${id}`)).body.reason).toBe("RESOURCE_NOT_FOUND");
+    expect((await call("GET", `/gpus/v2/instances?name=${id}`)).body).toMatchObject({ data: [], total: 0 });
   });
 });
 
