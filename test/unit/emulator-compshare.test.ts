@@ -379,7 +379,7 @@ describe("Describe paging", () => {
 });
 
 describe("stock, quota, catalogue", () => {
-  it("sold out: 8357 on Create, ResourceEnough false, SoldOut in the catalogue, 8357 on Start", async () => {
+  it("sold out: 8357 on Create, ResourceEnough false, Soldout in the catalogue, 8357 on Start", async () => {
     const id = await create({ GpuType: "3090", MinimalCpuPlatform: "Amd/Auto" });
     await waitState(id, "Running");
     await ok("StopCompShareInstance", { ...where, UHostId: id });
@@ -393,7 +393,7 @@ describe("stock, quota, catalogue", () => {
       expect(check.Specs.length).toBeGreaterThan(0);
       expect(check.Specs.every((s: { ResourceEnough: boolean }) => !s.ResourceEnough)).toBe(true);
       const types = await ok("DescribeAvailableCompShareInstanceTypes", { Region: "cn-wlcb", "MachineTypes.0": "3090" });
-      expect(types.AvailableInstanceTypes).toEqual([expect.objectContaining({ Name: "3090", Zone: "cn-wlcb-01", Status: "SoldOut" })]);
+      expect(types.AvailableInstanceTypes).toEqual([expect.objectContaining({ Name: "3090", Zone: "cn-wlcb-01", Status: "Soldout" })]);
       expect((await retCode("StartCompShareInstance", { ...where, UHostId: id })).RetCode).toBe(8357);
     } finally {
       emu.compshare.setStock("3090", 1000);
@@ -431,7 +431,8 @@ describe("stock, quota, catalogue", () => {
 
   it("quotes a price per charge type", async () => {
     const body = await ok("GetCompShareInstancePrice", { ...where, GpuType: "4090", Gpu: "1", Cpu: "16", Memory: "65536", ChargeType: "Dynamic" });
-    expect(body.PriceDetails).toEqual([expect.objectContaining({ ChargeType: "Dynamic", Price: 2.05 })]);
+    expect(body.PriceDetail).toEqual([expect.objectContaining({ ChargeType: "Dynamic", Instance: 2.05 })]);
+    expect(body.PriceDetails).toEqual(body.PriceDetail);
     const all = await ok("GetCompShareInstancePrice", { ...where, GpuType: "4090", Gpu: "2", Cpu: "32", Memory: "131072" });
     expect(all.PriceDetails.map((d: { ChargeType: string }) => d.ChargeType)).toEqual(["Dynamic", "Month", "Day"]);
   });
