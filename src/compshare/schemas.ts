@@ -255,7 +255,10 @@ const optString = opt(z.string());
 
 /** A list of what can be read: entries that fail are left out; a missing or non-list value is `[]`. */
 function lenientArray<T extends z.ZodType>(item: T) {
-  return z.unknown().transform((value): z.output<T>[] =>
+  return z
+    .unknown()
+    .optional()
+    .transform((value): z.output<T>[] =>
     Array.isArray(value)
       ? value.flatMap((entry) => {
           const parsed = item.safeParse(entry);
