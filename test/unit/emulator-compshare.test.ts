@@ -539,26 +539,11 @@ describe("the Go SDK's forms", () => {
 describe("CompShareModel on its own clock", () => {
   it("stops a running instance when its scheduled stop comes", async () => {
     const { CompShareModel } = await import("../../src/emulator/compshare");
+    const { createSchema, unflatten } = await import("../../src/emulator/compshare/schemas");
     let now = 1_800_000_000_000;
     const timings = { provisionMs: 100, startMs: 100, stopMs: 100, rebootMs: 100, resizeMs: 100, terminateMs: 100 };
     const model = new CompShareModel(timings, () => now);
-    const id = model.create({
-      Region: "cn-wlcb",
-      Zone: "cn-wlcb-01",
-      GpuType: "4090",
-      GPU: 1,
-      CPU: 16,
-      Memory: 65536,
-      MachineType: "G",
-      CompShareImageId: "compshareImage-165jmhx19ik7",
-      ChargeType: "Dynamic",
-      Quantity: 1,
-      Name: "clock",
-      Remark: "",
-      SecurityGroupId: "",
-      EnableUS3: false,
-      MaxCount: 1,
-    });
+    const id = model.create(createSchema.parse(unflatten(new Map(Object.entries(shape)))));
     now += 200;
     expect(model.get(id)!.State).toBe("Running");
     model.scheduleStop(id, {}, now / 1000 + 600);

@@ -34,7 +34,17 @@ function read<S extends z.ZodType>(schema: S, params: ReadonlyMap<string, string
   return parsed.data;
 }
 
-const target = (p: { Region: string; Zone?: string; UHostId: string }) => ({ id: p.UHostId, where: { region: p.Region, zone: p.Zone } });
+type Target = { Region: string; Zone?: string; UHostId: string };
+type Where = { region: string; zone?: string };
+
+/** An action on one instance: it answers `UHostId`, and whatever `act` adds. */
+function onInstance<S extends z.ZodType<Target>>(schema: S, act: (p: z.output<S>, id: string, where: Where) => Answer | void): Action {
+  return (params) => {
+    const p = read(schema, params);
+    const extra = act(p, p.UHostId, { region: p.Region, zone: p.Zone });
+    return { UHostId: p.UHostId, ...extra };
+  };
+}
 
 /** One `AvailableInstanceTypes` entry of a GPU type in a zone. */
 function availableType(name: string, zone: string, spot: boolean, free: number) {
@@ -80,59 +90,21 @@ export function actions(model: CompShareModel): Record<string, Action> {
       return model.describe({ region: p.Region, zone: p.Zone, ids: p.UHostIds, limit: p.Limit, offset: p.Offset });
     },
 
-    StartCompShareInstance: (params) => {
-      const { id, where } = target(read(startSchema, params));
-      model.start(id, where);
-      return { UHostId: id };
-    },
-
-    StopCompShareInstance: (params) => {
-      const p = read(stopSchema, params);
-      const { id, where } = target(p);
-      model.stop(id, where, p.Force);
-      return { UHostId: id };
-    },
-
-    RebootCompShareInstance: (params) => {
-      const { id, where } = target(read(rebootSchema, params));
-      model.reboot(id, where);
-      return { UHostId: id };
-    },
-
-    TerminateCompShareInstance: (params) => {
-      const { id, where } = target(read(terminateSchema, params));
+    StartCompShareInstance: onInstance(startSchema, (_p, id, where) => model.start(id, where)),
+    StopCompShareInstance: onInstance(stopSchema, (p, id, where) => model.stop(id, where, p.Force)),
+    RebootCompShareInstance: onInstance(rebootSchema, (_p, id, where) => model.reboot(id, where)),
+    TerminateCompShareInstance: onInstance(terminateSchema, (_p, id, where) => {
       model.terminate(id, where);
       // `InRecycle` is in CompShare's docs, not the SDK
-      return { UHostId: id, InRecycle: "No" };
-    },
-
-    ModifyCompShareInstanceName: (params) => {
-      const p = read(renameSchema, params);
-      const { id, where } = target(p);
-      model.rename(id, where, p.Name);
-      return { UHostId: id };
-    },
-
-    ResizeCompShareInstance: (params) => {
-      const p = read(resizeSchema, params);
-      const { id, where } = target(p);
+      return { InRecycle: "No" };
+    }),
+    ModifyCompShareInstanceName: onInstance(renameSchema, (p, id, where) => model.rename(id, where, p.Name)),
+    ResizeCompShareInstance: onInstance(resizeSchema, (p, id, where) => {
       if (p.DiskId !== undefined && p.DiskSpace !== undefined) model.resizeDisk(id, where, p.DiskId, p.DiskSpace);
       else model.resize(id, where, { cpu: p.Cpu!, memory: p.Memory!, gpu: p.Gpu! });
-      return { UHostId: id };
-    },
-
-    UpdateCompShareStopScheduler: (params) => {
-      const p = read(stopSchedulerSchema, params);
-      const { id, where } = target(p);
-      model.scheduleStop(id, where, p.StopTime);
-      return { UHostId: id };
-    },
-
-    DeleteCompShareStopScheduler: (params) => {
-      const { id, where } = target(read(deleteStopSchedulerSchema, params));
-      model.cancelScheduledStop(id, where);
-      return { UHostId: id };
-    },
+    }),
+    UpdateCompShareStopScheduler: onInstance(stopSchedulerSchema, (p, id, where) => model.scheduleStop(id, where, p.StopTime)),
+    DeleteCompShareStopScheduler: onInstance(deleteStopSchedulerSchema, (_p, id, where) => model.cancelScheduledStop(id, where)),
 
     CheckCompShareResourceCapacity: (params) => {
       const p = read(capacitySchema, params);

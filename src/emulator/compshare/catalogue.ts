@@ -64,22 +64,12 @@ export const DESCRIBED_CHARGE_TYPE: Readonly<Record<string, string>> = {
   Spot: "Postpay",
 };
 
-/** The SDK's MinimalCpuPlatform list. */
-export const CPU_PLATFORMS = [
-  "Auto",
-  "Intel/Auto",
-  "Intel/IvyBridge",
-  "Intel/Haswell",
-  "Intel/Broadwell",
-  "Intel/Skylake",
-  "Intel/Cascadelake",
-  "Intel/CascadelakeR",
-  "Intel/IceLake",
-  "Amd/Auto",
-  "Amd/Epyc2",
-  "Ampere/Auto",
-  "Ampere/Altra",
-] as const;
+/** The SDK's MinimalCpuPlatform values, by vendor as `CpuPlatforms` groups them; `Auto` picks any. */
+export const CPU_PLATFORMS_BY_VENDOR = {
+  Intel: ["Intel/Auto", "Intel/IvyBridge", "Intel/Haswell", "Intel/Broadwell", "Intel/Skylake", "Intel/Cascadelake", "Intel/CascadelakeR", "Intel/IceLake"],
+  Amd: ["Amd/Auto", "Amd/Epyc2"],
+  Ampere: ["Ampere/Auto", "Ampere/Altra"],
+} as const;
 
 /** Hours in one unit of each charge type, and the discount a longer term earns. */
 export const PERIOD_HOURS: Readonly<Record<string, number>> = { Dynamic: 1, Postpay: 1, Spot: 1, Day: 24, Month: 720, Year: 8760 };

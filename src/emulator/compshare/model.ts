@@ -22,7 +22,7 @@ import {
   RELEASE_AFTER_STOP_SECONDS,
 } from "./catalogue";
 import type { CreateParams } from "./schemas";
-import { type Disk, hourlyPrice, legalSizes, round2, termEnd } from "./shapes";
+import { type Disk, hourlyPrice, legalSizes, outOfRange, round2, termEnd } from "./shapes";
 
 export type { CompShareTimings };
 
@@ -412,10 +412,8 @@ export class CompShareModel {
   resize(id: string, where: Where, shape: { cpu: number; memory: number; gpu: number }): void {
     const now = this.now();
     const h = this.mustFind(id, where, now);
-    const r = GPUS[h.spec.GpuType];
-    if (shape.gpu < 1 || shape.gpu > r.maxGpu) throw notAvailable("Gpu");
-    if (shape.cpu < 1 || shape.cpu > r.maxCpu) throw notAvailable("Cpu");
-    if (shape.memory < 1024 || shape.memory % 1024 !== 0 || shape.memory > r.maxMemGb * 1024) throw notAvailable("Memory");
+    const [wrong] = outOfRange(h.spec.GpuType, shape.gpu, shape.cpu, shape.memory);
+    if (wrong) throw notAvailable({ gpu: "Gpu", cpu: "Cpu", memory: "Memory" }[wrong]);
     this.mayAct(h, "ResizeCompShareInstance", ["Stopped"], now);
     h.spec = { ...h.spec, CPU: shape.cpu, Memory: shape.memory, GPU: shape.gpu };
     this.begin(h, ["Resizing"], this.timings.resizeMs, "Stopped", now);

@@ -5,7 +5,8 @@
 // problem is RetCode 230 `Params [Name] not available`, Name being the flat parameter.
 
 import { z } from "zod";
-import { CHARGE_TYPES, CPU_PLATFORMS, DISK_TYPES, GPUS, PRICE_CHARGE_TYPES, ZONES } from "./catalogue";
+import { CHARGE_TYPES, CPU_PLATFORMS_BY_VENDOR, DISK_TYPES, GPUS, PRICE_CHARGE_TYPES, ZONES } from "./catalogue";
+import { outOfRange } from "./shapes";
 
 /** Digits as sent; a JSON body's numbers arrive here already as text. */
 const int = z.string().regex(/^-?\d+$/).transform(Number);
@@ -20,6 +21,9 @@ const gpuType = text.refine((t) => GPUS[t] !== undefined);
 const name = z.string().regex(/^[\p{Script=Han}A-Za-z0-9_.,:-]{1,63}$/u);
 /** The corpus's own example is `compshareImage-xxxx`: any id of this form is an image. */
 const imageId = z.string().regex(/^compshareImage-[A-Za-z0-9]+$/);
+
+const { Intel, Amd, Ampere } = CPU_PLATFORMS_BY_VENDOR;
+const platform = z.enum(["Auto", ...Intel, ...Amd, ...Ampere]);
 
 type Ctx = z.RefinementCtx;
 const fail = (ctx: Ctx, ...path: (string | number)[]) => ctx.addIssue({ code: "custom", path, message: "not available" });
@@ -40,6 +44,13 @@ function disksFit(disks: { IsBoot?: boolean; Type?: string }[] | undefined, gpu:
     if (d.Type === "CLOUD_RSSD" && gpu !== "A800") fail(ctx, "Disks", i, "Type");
   });
   if (oneBoot && disks.filter((d) => d.IsBoot).length !== 1) fail(ctx, "Disks.N.IsBoot");
+}
+
+/** The shape within the GPU type's maxima; `names` are the action's spellings (`GPU` on create, `Gpu` on price). */
+function shapeFits(gpuType: string, shape: [number, number, number], names: [string, string, string], ctx: Ctx): void {
+  const [gpu, cpu, memory] = names;
+  const wrong = outOfRange(gpuType, ...shape);
+  for (const [field, name] of [["gpu", gpu], ["cpu", cpu], ["memory", memory]] as const) if (wrong.includes(field)) fail(ctx, name);
 }
 
 function platformFits(platform: string | undefined, gpu: string, ctx: Ctx): void {
@@ -67,7 +78,7 @@ export const createSchema = z
     Name: name.default("host"),
     Remark: z.string().default(""),
     SecurityGroupId: z.string().default(""),
-    MinimalCpuPlatform: z.enum(CPU_PLATFORMS).optional(),
+    MinimalCpuPlatform: platform.optional(),
     EnableUS3: bool.default(false),
     /** base64 of the root password (the SDK). */
     Password: z.string().optional(),
@@ -79,9 +90,7 @@ export const createSchema = z
     zoneOf(v, ctx);
     const row = GPUS[v.GpuType];
     if (!row) return;
-    if (v.GPU > row.maxGpu) fail(ctx, "GPU");
-    if (v.CPU > row.maxCpu) fail(ctx, "CPU");
-    if (v.Memory > row.maxMemGb * 1024) fail(ctx, "Memory");
+    shapeFits(v.GpuType, [v.GPU, v.CPU, v.Memory], ["GPU", "CPU", "Memory"], ctx);
     disksFit(v.Disks, v.GpuType, ctx, true);
     if (v.ChargeType === "Spot" && !row.spot) fail(ctx, "ChargeType");
     if (v.Quantity === 0 && v.ChargeType === "Day") fail(ctx, "Quantity");
@@ -160,7 +169,7 @@ export const capacitySchema = z
     ...location,
     GpuType: gpuType,
     MachineType: z.literal("G"),
-    MinimalCpuPlatform: z.enum(CPU_PLATFORMS).optional(),
+    MinimalCpuPlatform: platform.optional(),
     CompShareImageId: imageId.optional(),
     ChargeType: z.enum(CHARGE_TYPES).optional(),
     Disks: z.array(createDisk).optional(),
@@ -201,11 +210,8 @@ export const priceSchema = z
   })
   .superRefine((v, ctx) => {
     zoneOf(v, ctx);
-    const row = GPUS[v.GpuType];
-    if (!row) return;
-    if (v.Gpu > row.maxGpu) fail(ctx, "Gpu");
-    if (v.Cpu > row.maxCpu) fail(ctx, "Cpu");
-    if (v.Memory > row.maxMemGb * 1024 || v.Memory % 1024 !== 0) fail(ctx, "Memory");
+    if (!GPUS[v.GpuType]) return;
+    shapeFits(v.GpuType, [v.Gpu, v.Cpu, v.Memory], ["Gpu", "Cpu", "Memory"], ctx);
     disksFit(v.Disks, v.GpuType, ctx, false);
   });
 export type PriceParams = z.output<typeof priceSchema>;

@@ -38,6 +38,16 @@ export function legalSizes(r: GpuRow): MachineSize[] {
   return out;
 }
 
+/** Which of GPU count, vCPUs and memory (MB) the GPU type does not allow. */
+export function outOfRange(gpuType: string, gpu: number, cpu: number, memoryMb: number): Array<"gpu" | "cpu" | "memory"> {
+  const r = GPUS[gpuType];
+  const out: Array<"gpu" | "cpu" | "memory"> = [];
+  if (gpu < 1 || gpu > r.maxGpu) out.push("gpu");
+  if (cpu < 1 || cpu > r.maxCpu) out.push("cpu");
+  if (memoryMb < 1024 || memoryMb % 1024 !== 0 || memoryMb > r.maxMemGb * 1024) out.push("memory");
+  return out;
+}
+
 export const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** Hourly list price of a shape: per card with 16 vCPU / 64 GB, plus extra CPU, RAM and disk. */
