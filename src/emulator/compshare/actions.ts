@@ -137,7 +137,7 @@ export function actions(model: CompShareModel): Record<string, Action> {
         chargeType: p.ChargeType,
         quantity: p.Quantity,
         disks: p.Disks,
-        nowSeconds: Math.floor(Date.now() / 1000),
+        nowSeconds: model.nowSeconds(),
       });
       // The SDK reads the singular keys; CompShare's docs and official CLI read `PriceDetails`.
       return { PriceDetail: paid, OriginalPriceDetail: original, ListPriceDetail: original, PriceDetails: paid };

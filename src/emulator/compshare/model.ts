@@ -298,6 +298,11 @@ export class CompShareModel {
 
   // ----- API operations (called by the actions) -----
 
+  /** The model's clock, in Unix seconds (quotes are made at this time). */
+  nowSeconds(): number {
+    return seconds(this.now());
+  }
+
   /** One instance of the validated shape; its password is the decoded `Password` or a random one. */
   create(params: CreateParams): string {
     const now = this.now();
