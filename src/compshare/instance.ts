@@ -405,8 +405,9 @@ async function createExactlyOnce(client: CompShareClient, params: CreateParams, 
 const HOURS: Record<string, number> = { Dynamic: 1, Postpay: 1, Spot: 1, Day: 24, Month: 24 * 30, Year: 24 * 365 };
 
 /**
- * The hourly price of the shape under its charge type (a Day, Month or Year price divided by
- * its hours). Only informative: if CompShare does not answer, the output is left out.
+ * The hourly price of the shape under its charge type: instance and disks for the period,
+ * divided by its hours, plus the image, which the SDK quotes per GPU per hour. Only
+ * informative: if CompShare does not answer, the output is left out.
  */
 async function pricePerHour(client: CompShareClient, a: Inputs): Promise<number | undefined> {
   const chargeType = a.chargeType ?? "Month";
@@ -425,9 +426,9 @@ async function pricePerHour(client: CompShareClient, a: Inputs): Promise<number 
     });
     const d = details.find((x) => x.ChargeType === chargeType) ?? details[0];
     if (!d) return undefined;
-    const total = d.Price ?? (d.Instance ?? 0) + (d.Disks ?? 0) + (d.SystemDisks ?? 0) + (d.CompShareImage ?? 0);
+    const period = (d.Instance ?? 0) + (d.Disks ?? 0) + (d.SystemDisks ?? 0);
     const hours = HOURS[d.ChargeType ?? chargeType] ?? 1;
-    return Math.round((total / hours) * 10_000) / 10_000;
+    return Math.round((period / hours + (d.CompShareImage ?? 0) * a.gpu) * 10_000) / 10_000;
   } catch (e) {
     progress(`${kind}: price unavailable (${reasonOf(e)}); pricePerHour left out`);
     return undefined;

@@ -45,7 +45,22 @@ export const GPU_TYPE_NAMES = Object.keys(GPU_TYPES) as [GpuType, ...GpuType[]];
 
 export const DISK_TYPES = ["CLOUD_SSD", "CLOUD_RSSD", "CLOUD_NORMAL", "LOCAL_NORMAL", "LOCAL_SSD"] as const;
 export const CHARGE_TYPES = ["Month", "Day", "Dynamic", "Postpay", "Spot"] as const;
-export const CPU_PLATFORMS = ["Intel/Auto", "Amd/Auto", "Auto"] as const;
+/** The Go SDK's list for CreateCompShareInstance (v0.22.98); `Auto` lets CompShare pick Intel or AMD. */
+export const CPU_PLATFORMS = [
+  "Auto",
+  "Intel/Auto",
+  "Intel/IvyBridge",
+  "Intel/Haswell",
+  "Intel/Broadwell",
+  "Intel/Skylake",
+  "Intel/Cascadelake",
+  "Intel/CascadelakeR",
+  "Intel/IceLake",
+  "Amd/Auto",
+  "Amd/Epyc2",
+  "Ampere/Auto",
+  "Ampere/Altra",
+] as const;
 
 /** CJK, letters, digits and `_ . , : -`, as CompShare documents for instance names (emptiness is checked apart). */
 export const NAME_PATTERN = /^[\p{Script=Han}A-Za-z0-9_.,:-]*$/u;
@@ -83,7 +98,8 @@ export const instanceInputsSchema = z
       .regex(/^compshareImage-[A-Za-z0-9]+$/, 'must be a CompShare image id such as "compshareImage-165jmhx19ik7"'),
     disks: z.array(diskSchema).min(1, "at least the boot disk is required"),
     chargeType: z.enum(CHARGE_TYPES, { message: `must be one of ${list(CHARGE_TYPES)}` }).optional(),
-    quantity: positiveInt("quantity").optional(),
+    /** 0 with `Month` buys until the end of the current month (the Go SDK's CreateCompShareInstance). */
+    quantity: z.number().int("quantity must be a whole number").min(0, "quantity must be at least 0").optional(),
     remark: z.string().max(255, "remark is at most 255 characters").optional(),
     securityGroupId: z.string().min(1, "securityGroupId must not be empty when given").optional(),
     minimalCpuPlatform: z.enum(CPU_PLATFORMS, { message: `must be one of ${list(CPU_PLATFORMS)}` }).optional(),
@@ -119,12 +135,20 @@ export const instanceInputsSchema = z
     if (v.chargeType === "Spot" && !spec.spot) {
       ctx.addIssue({ code: "custom", path: ["chargeType"], message: `Spot is not offered for ${t}` });
     }
-    const platform = v.minimalCpuPlatform;
-    if (platform === "Amd/Auto" && !spec.platforms.includes("Amd")) {
+    if (v.quantity === 0 && (v.chargeType ?? "Month") !== "Month") {
+      ctx.addIssue({ code: "custom", path: ["quantity"], message: 'quantity 0 (until the end of the month) needs chargeType "Month"' });
+    }
+    const vendor = v.minimalCpuPlatform?.split("/")[0];
+    const on = spec.platforms;
+    if (vendor === "Amd" && !on.includes("Amd")) {
       ctx.addIssue({ code: "custom", path: ["minimalCpuPlatform"], message: `${t} runs only on Intel CPUs; use "Intel/Auto" or "Auto"` });
     }
-    if (platform === "Intel/Auto" && !spec.platforms.includes("Intel")) {
+    if (vendor === "Intel" && !on.includes("Intel")) {
       ctx.addIssue({ code: "custom", path: ["minimalCpuPlatform"], message: `${t} runs only on AMD CPUs; use "Amd/Auto" or "Auto"` });
+    }
+    if (vendor === "Ampere") {
+      const use = on.map((p) => `"${p}/Auto"`).join(", ");
+      ctx.addIssue({ code: "custom", path: ["minimalCpuPlatform"], message: `${t} does not run on Ampere CPUs; use ${use} or "Auto"` });
     }
   });
 
@@ -198,12 +222,13 @@ export const availableTypesParamsSchema = z.object({
 });
 export type AvailableTypesParams = z.infer<typeof availableTypesParamsSchema>;
 
+/** `Gpu`, `Cpu`, `Memory` are optional: the Go SDK's defaults are 1, 16 and 32768 (MB). */
 export const priceParamsSchema = z.object({
   ...location,
   GpuType: z.string(),
-  Gpu: z.number(),
-  Cpu: z.number(),
-  Memory: z.number(),
+  Gpu: z.number().optional(),
+  Cpu: z.number().optional(),
+  Memory: z.number().optional(),
   ChargeType: z.string().optional(),
   Quantity: z.number().optional(),
   CompShareImageId: z.string().optional(),
@@ -212,52 +237,92 @@ export const priceParamsSchema = z.object({
 export type PriceParams = z.infer<typeof priceParamsSchema>;
 
 // ---- responses ----------------------------------------------------------------------
+//
+// Shapes from the Go SDK's response types (services/ucompshare, v0.22.98), read liberally:
+// a number may arrive as a numeric string (the SDK itself patches `"RetCode":"123"`), an
+// optional field of the wrong form reads as absent, a list entry that cannot be read is
+// dropped, and unknown fields and State words pass. One odd field never fails an answer.
 
-/** The gateway may send numbers as numeric strings (the Go SDK patches `"RetCode":"123"`). */
-const wireNumber = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+/** A JSON number or a numeric string. */
+const wireNumber = z.union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+/** `true`/`false` as a JSON bool or as text (`"true"`, `"True"`). */
+const wireBool = z.union([z.boolean(), z.enum(["true", "false", "True", "False"]).transform((v) => v.toLowerCase() === "true")]);
+
+/** An optional field: absent when missing or unreadable. */
+const opt = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const optNumber = opt(wireNumber);
+const optString = opt(z.string());
+
+/** A list of what can be read: entries that fail are left out; a missing or non-list value is `[]`. */
+function lenientArray<T extends z.ZodType>(item: T) {
+  return z
+    .unknown()
+    .optional()
+    .transform((value): z.output<T>[] =>
+    Array.isArray(value)
+      ? value.flatMap((entry) => {
+          const parsed = item.safeParse(entry);
+          return parsed.success ? [parsed.data] : [];
+        })
+      : [],
+  );
+}
 
 export const envelopeSchema = z.looseObject({
   RetCode: wireNumber,
-  Message: z.string().optional(),
-  Action: z.string().optional(),
+  Message: optString,
+  Action: optString,
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
 
-export const createResponseSchema = z.looseObject({ UHostIds: z.array(z.string()).min(1, "no UHostIds in the answer") });
+export const createResponseSchema = z.looseObject({
+  UHostIds: lenientArray(z.string()).refine((ids) => ids.length > 0, "no UHostIds in the answer"),
+});
 
+/** `CompShareInstanceSet` of the SDK, the fields we read. */
 export const apiInstanceSchema = z.looseObject({
   UHostId: z.string(),
-  Name: z.string().optional(),
-  Remark: z.string().optional(),
-  Region: z.string().optional(),
-  Zone: z.string().optional(),
-  /** An empty string means the cloud could not fetch the state just now. */
-  State: z.string().optional().default(""),
-  MachineType: z.string().optional(),
-  CpuPlatform: z.string().optional(),
-  CPU: wireNumber.optional(),
-  Memory: wireNumber.optional(),
-  GPU: wireNumber.optional(),
-  GpuType: z.string().optional(),
-  ChargeType: z.string().optional(),
-  CompShareImageId: z.string().optional(),
-  CreateTime: wireNumber.optional(),
-  ExpireTime: wireNumber.optional(),
-  Password: z.string().optional(),
-  SshLoginCommand: z.string().optional(),
-  IPSet: z
-    .array(z.looseObject({ IP: z.string().optional(), Type: z.string().optional() }))
-    .nullish()
-    .transform((v) => v ?? []),
+  Name: optString,
+  Remark: optString,
+  /** Not in the SDK's type; read when a gateway sends it. */
+  Region: optString,
+  Zone: optString,
+  /** Any word, including new ones; an empty string means the cloud could not fetch it just now. */
+  State: z.string().optional().default("").catch(""),
+  MachineType: optString,
+  CpuPlatform: optString,
+  CPU: optNumber,
+  Memory: optNumber,
+  GPU: optNumber,
+  GpuType: optString,
+  /** `Year`, `Month`, `Dynamic` or `Postpay` in the SDK (a Spot instance reads `Postpay`). */
+  ChargeType: optString,
+  CompShareImageId: optString,
+  CreateTime: optNumber,
+  ExpireTime: optNumber,
+  StartTime: optNumber,
+  UpdateTime: optNumber,
+  /** When a stopped instance will be released (Unix seconds; 0 or absent: not scheduled). */
+  ReleaseTime: optNumber,
+  StopTime: optNumber,
+  StopSchedulerTime: optNumber,
+  AutoRenew: optString,
+  IsExpire: optString,
+  InstancePrice: optNumber,
+  Password: optString,
+  SshLoginCommand: optString,
+  IPSet: lenientArray(
+    z.looseObject({ IP: optString, Type: optString, Mac: optString, SubnetId: optString, VPCId: optString }),
+  ),
+  DiskSet: opt(
+    lenientArray(z.looseObject({ DiskId: optString, DiskType: optString, IsBoot: opt(wireBool), Size: optNumber, Type: optString })),
+  ),
 });
 export type ApiInstance = z.infer<typeof apiInstanceSchema>;
 
 export const describeResponseSchema = z.looseObject({
-  TotalCount: wireNumber.optional(),
-  UHostSet: z
-    .array(apiInstanceSchema)
-    .nullish()
-    .transform((v) => v ?? []),
+  TotalCount: optNumber,
+  UHostSet: lenientArray(apiInstanceSchema),
 });
 
 export const capacitySpecSchema = z.looseObject({
@@ -265,55 +330,64 @@ export const capacitySpecSchema = z.looseObject({
   Cpu: wireNumber,
   /** GB here, unlike Memory (MB) everywhere else. */
   Mem: wireNumber,
-  ResourceEnough: z.boolean(),
+  ResourceEnough: wireBool,
 });
 export type CapacitySpec = z.infer<typeof capacitySpecSchema>;
 
-export const capacityResponseSchema = z.looseObject({
-  Specs: z
-    .array(capacitySpecSchema)
-    .nullish()
-    .transform((v) => v ?? []),
+export const capacityResponseSchema = z.looseObject({ Specs: lenientArray(capacitySpecSchema) });
+
+const featureSchema = z.looseObject({
+  Name: z.string(),
+  Modes: lenientArray(z.looseObject({ Name: z.string(), MinimalCpuPlatform: lenientArray(z.string()) })),
 });
 
+/** `AvailableInstanceTypes` of the SDK. `Status`: `Normal`, `Beta`, `Soldout`, `Hidden` (or a new word). */
 export const availableTypeSchema = z.looseObject({
   Name: z.string(),
-  Zone: z.string().optional(),
-  Status: z.string().optional(),
-  GraphicsMemory: z.looseObject({ Value: wireNumber.optional() }).optional(),
-  CpuPlatforms: z.record(z.string(), z.array(z.string())).optional(),
-  MachineSizes: z
-    .array(
-      z.looseObject({
-        Gpu: wireNumber,
-        Collection: z.array(z.looseObject({ Cpu: wireNumber, Memory: z.array(wireNumber) })).optional(),
-      }),
-    )
-    .optional(),
+  Zone: optString,
+  Status: optString,
+  InstanceType: optString,
+  MachineClass: optString,
+  GraphicsMemory: opt(z.looseObject({ Value: optNumber })),
+  CpuPlatforms: opt(z.record(z.string(), lenientArray(z.string()))),
+  MachineSizes: lenientArray(
+    z.looseObject({
+      Gpu: wireNumber,
+      Collection: lenientArray(z.looseObject({ Cpu: wireNumber, Memory: lenientArray(wireNumber) })),
+    }),
+  ),
+  Features: lenientArray(featureSchema),
 });
 export type AvailableType = z.infer<typeof availableTypeSchema>;
 
 export const availableTypesResponseSchema = z.looseObject({
-  AvailableInstanceTypes: z
-    .array(availableTypeSchema)
-    .nullish()
-    .transform((v) => v ?? []),
+  AvailableInstanceTypes: lenientArray(availableTypeSchema),
+  Status: optString,
 });
 
+/** `CompSharePriceDetail` of the SDK, plus `SystemDisks`, which CompShare's own docs list. */
 export const priceDetailSchema = z.looseObject({
-  ChargeType: z.string().optional(),
-  Price: wireNumber.optional(),
-  Instance: wireNumber.optional(),
-  Disks: wireNumber.optional(),
-  SystemDisks: wireNumber.optional(),
-  CompShareImage: wireNumber.optional(),
+  ChargeType: optString,
+  Instance: optNumber,
+  Disks: optNumber,
+  SystemDisks: optNumber,
+  /** Per GPU per hour. */
+  CompShareImage: optNumber,
+  OriginalPrice: optNumber,
+  /** A string in the SDK. */
+  ListPrice: optNumber,
+  /** 1: a night discount, 2: a holiday discount. */
+  InstanceDiscountType: optNumber,
 });
 export type PriceDetail = z.infer<typeof priceDetailSchema>;
 
-/** The SDKs say `PriceDetail`, the live API (per CompShare's docs and CLI) `PriceDetails`: take either. */
+/**
+ * The SDK reads `PriceDetail`; CompShare's docs and official CLI read `PriceDetails`. Either
+ * key is taken (the SDK's first when both carry entries).
+ */
 export const priceResponseSchema = z
   .looseObject({
-    PriceDetails: z.array(priceDetailSchema).nullish(),
-    PriceDetail: z.array(priceDetailSchema).nullish(),
+    PriceDetail: lenientArray(priceDetailSchema),
+    PriceDetails: lenientArray(priceDetailSchema),
   })
-  .transform((r) => ({ details: r.PriceDetails ?? r.PriceDetail ?? [] }));
+  .transform((r) => ({ details: r.PriceDetail.length > 0 ? r.PriceDetail : r.PriceDetails }));

@@ -54,22 +54,32 @@ export function stringifyLeaf(value: string | number | boolean): string {
 
 /**
  * `{ Disks: [{ IsBoot: true, Size: 40 }] }` → `{ "Disks.0.IsBoot": "true", "Disks.0.Size": "40" }`.
- * null and undefined members are dropped, as every SDK drops them; empty strings are kept
- * (and therefore signed and sent).
+ *
+ * What is left out follows UCloud's Go SDK (v0.22.98, `request.EncodeForm` and
+ * `reflectToArray`), since the gateway checks the signature over what arrives:
+ * - null and undefined members are dropped;
+ * - null entries of an array are dropped and the rest renumbered (`[a, null, c]` → `.0`, `.1`);
+ * - a value whose text is the empty string is not sent, wherever it stands, and an array
+ *   keeps counting past it (`[a, "", c]` → `.0`, `.2`), exactly as the SDK does.
  */
 export function flatten(params: Params): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (prefix: string, value: ParamValue): void => {
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
-      value.forEach((item: ParamValue, i: number) => walk(`${prefix}.${i}`, item));
+      let index = 0;
+      for (const item of value as readonly ParamValue[]) {
+        if (item === null || item === undefined) continue;
+        walk(`${prefix}.${index++}`, item);
+      }
       return;
     }
     if (typeof value === "object") {
       for (const [k, v] of Object.entries(value as Params)) walk(`${prefix}.${k}`, v);
       return;
     }
-    out[prefix] = stringifyLeaf(value as string | number | boolean);
+    const text = stringifyLeaf(value as string | number | boolean);
+    if (text !== "") out[prefix] = text;
   };
   for (const [k, v] of Object.entries(params)) walk(k, v);
   return out;

@@ -3,6 +3,8 @@
  * diff → update → read → delete, with `__provider` in the properties) against the emulator
  * over real HTTP.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CompShareClient } from "../../src/compshare/client";
 import { compShareInstance } from "../../src/compshare/instance";
@@ -166,6 +168,16 @@ describe("CompShareInstance lifecycle", () => {
     expect(started.outs).toMatchObject({ state: "Running", powerState: "running" });
     expect(count(since, "StartCompShareInstance")).toBe(1);
     await compShareInstance.delete(id, started.outs!);
+  });
+
+  it("prices from the PriceDetails key CompShare's CLI reads, the image per GPU per hour", async () => {
+    // Month 1180.8 for instance and disks, image 0.1 per GPU-hour: 1180.8 / 720 + 0.1 × 2
+    const body = JSON.parse(readFileSync(join(__dirname, "..", "wire", "compshare", "get-price.details.response.json"), "utf8"));
+    emu.faults.add({ cloud: "compshare", action: "GetCompShareInstancePrice", retCode: 0, body });
+    const { id, outs } = await up({ ...base, chargeType: "Month", quantity: 0, gpu: 2, cpu: 32, memory: 131072 });
+    expect(outs.pricePerHour).toBe(1.84);
+    expect(emu.compshare.get(id)!.ExpireTime).toBeGreaterThan(Date.now() / 1000);
+    await compShareInstance.delete(id, outs);
   });
 
   it("deletes a running instance: stop, wait, terminate, wait until gone", async () => {

@@ -357,7 +357,9 @@ const csDefects: fc.Arbitrary<Defect> = fc.oneof(
   defect("name", fc.oneof(fc.constantFrom("my vm", "vm!", "vm/1", "🚀gpu", ""), longer(63))),
   defect("region", fc.oneof(fc.constant(""), wrongTypeNotString)),
   defect("zone", fc.constant("")),
-  defect("quantity", fc.constantFrom(0, -1, 1.5, "1")),
+  defect("quantity", fc.constantFrom(-1, 1.5, "1")),
+  // 0 means "until the end of the month": a defect with any charge type but Month
+  defect("quantity", fc.constantFrom("Day", "Dynamic", "Postpay"), (v, chargeType) => ({ ...v, chargeType, quantity: 0 })),
   defect("remark", longer(255)),
   defect("securityGroupId", fc.constant("")),
   defect("machineType", fc.constantFrom("O", "g", "GPU")),

@@ -175,6 +175,26 @@ describe("CompShareInstance check", () => {
     for (const bad of ["a b", "a/b", "a@b", "emoji😀", ""]) expect(await props({ ...valid, name: bad }), bad).toEqual(["name"]);
   });
 
+  it("quantity 0 buys until the end of the month, so it needs Month (the default)", async () => {
+    expect(await props({ ...valid, quantity: 0 })).toEqual([]);
+    expect(await props({ ...valid, chargeType: "Month", quantity: 0 })).toEqual([]);
+    expect(await reasons({ ...valid, chargeType: "Day", quantity: 0 })).toEqual([
+      { property: "quantity", reason: 'quantity 0 (until the end of the month) needs chargeType "Month"' },
+    ]);
+    expect(await props({ ...valid, quantity: -1 })).toEqual(["quantity"]);
+  });
+
+  it("takes the SDK's CPU platform list, by vendor", async () => {
+    expect(await props({ ...valid, gpuType: "H20", cpu: 8, minimalCpuPlatform: "Intel/Cascadelake" })).toEqual([]);
+    expect(await props({ ...valid, gpuType: "3090", minimalCpuPlatform: "Amd/Epyc2" })).toEqual([]);
+    expect(await reasons({ ...valid, gpuType: "3090", minimalCpuPlatform: "Intel/IceLake" })).toEqual([
+      { property: "minimalCpuPlatform", reason: '3090 runs only on AMD CPUs; use "Amd/Auto" or "Auto"' },
+    ]);
+    expect(await reasons({ ...valid, minimalCpuPlatform: "Ampere/Altra" })).toEqual([
+      { property: "minimalCpuPlatform", reason: '4090 does not run on Ampere CPUs; use "Intel/Auto", "Amd/Auto" or "Auto"' },
+    ]);
+  });
+
   it("flags misspelt inputs", async () => {
     expect(await props({ ...valid, gpus: 2 })).toEqual(["gpus"]);
     expect(await props({ ...valid, disks: [{ isBoot: true, type: "CLOUD_SSD", size: 100, sizeGb: 1 }] })).toEqual(["disks[0].sizeGb"]);

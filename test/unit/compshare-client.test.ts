@@ -273,7 +273,7 @@ describe("paging and batching", () => {
     const types = await client.describeAvailableInstanceTypes({ Region: "cn-wlcb", MachineTypes: ["H20"] });
     expect(types).toEqual([expect.objectContaining({ Name: "H20", Status: "Normal" })]);
     const prices = await client.getInstancePrice({ ...where, GpuType: "4090", Gpu: 1, Cpu: 16, Memory: 65536, ChargeType: "Dynamic" });
-    expect(prices[0]).toMatchObject({ ChargeType: "Dynamic", Price: 2.05 });
+    expect(prices[0]).toMatchObject({ ChargeType: "Dynamic", Instance: 2.05 });
   });
 });
 

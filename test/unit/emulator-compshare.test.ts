@@ -379,7 +379,7 @@ describe("Describe paging", () => {
 });
 
 describe("stock, quota, catalogue", () => {
-  it("sold out: 8357 on Create, ResourceEnough false, SoldOut in the catalogue, 8357 on Start", async () => {
+  it("sold out: 8357 on Create, ResourceEnough false, Soldout in the catalogue, 8357 on Start", async () => {
     const id = await create({ GpuType: "3090", MinimalCpuPlatform: "Amd/Auto" });
     await waitState(id, "Running");
     await ok("StopCompShareInstance", { ...where, UHostId: id });
@@ -393,7 +393,7 @@ describe("stock, quota, catalogue", () => {
       expect(check.Specs.length).toBeGreaterThan(0);
       expect(check.Specs.every((s: { ResourceEnough: boolean }) => !s.ResourceEnough)).toBe(true);
       const types = await ok("DescribeAvailableCompShareInstanceTypes", { Region: "cn-wlcb", "MachineTypes.0": "3090" });
-      expect(types.AvailableInstanceTypes).toEqual([expect.objectContaining({ Name: "3090", Zone: "cn-wlcb-01", Status: "SoldOut" })]);
+      expect(types.AvailableInstanceTypes).toEqual([expect.objectContaining({ Name: "3090", Zone: "cn-wlcb-01", Status: "Soldout" })]);
       expect((await retCode("StartCompShareInstance", { ...where, UHostId: id })).RetCode).toBe(8357);
     } finally {
       emu.compshare.setStock("3090", 1000);
@@ -431,7 +431,8 @@ describe("stock, quota, catalogue", () => {
 
   it("quotes a price per charge type", async () => {
     const body = await ok("GetCompShareInstancePrice", { ...where, GpuType: "4090", Gpu: "1", Cpu: "16", Memory: "65536", ChargeType: "Dynamic" });
-    expect(body.PriceDetails).toEqual([expect.objectContaining({ ChargeType: "Dynamic", Price: 2.05 })]);
+    expect(body.PriceDetail).toEqual([expect.objectContaining({ ChargeType: "Dynamic", Instance: 2.05 })]);
+    expect(body.PriceDetails).toEqual(body.PriceDetail);
     const all = await ok("GetCompShareInstancePrice", { ...where, GpuType: "4090", Gpu: "2", Cpu: "32", Memory: "131072" });
     expect(all.PriceDetails.map((d: { ChargeType: string }) => d.ChargeType)).toEqual(["Dynamic", "Month", "Day"]);
   });
@@ -453,5 +454,104 @@ describe("fault injection", () => {
     const res = await call("StopCompShareInstance", { ...where, UHostId: "uhost-x" });
     expect(res.status).toBe(503);
     expect(emu.requests.at(-1)).toMatchObject({ cloud: "compshare", action: "StopCompShareInstance", fault: "status=503" });
+  });
+});
+
+describe("the Go SDK's forms", () => {
+  it("Describe words charge types in the SDK's enum: Spot reads Postpay, Day reads Dynamic", async () => {
+    const spot = await create({ ChargeType: "Spot" });
+    const day = await create({ ChargeType: "Day" });
+    expect((await describeOne(spot)).ChargeType).toBe("Postpay");
+    const d = await describeOne(day);
+    expect(d.ChargeType).toBe("Dynamic");
+    expect(d.ExpireTime - d.CreateTime).toBe(86400);
+    await Promise.all([terminate(spot), terminate(day)]);
+  });
+
+  it("carries the SDK's fields: UpdateTime moves with the state, ReleaseTime only while a pay-as-you-go instance is stopped", async () => {
+    const id = await create();
+    await waitState(id, "Running");
+    const running = await describeOne(id);
+    expect(running).toMatchObject({ ReleaseTime: 0, StopSchedulerTime: 0, StopTime: 0, AutoRenew: "No", IsExpire: "No", InstancePrice: 2.05 });
+    expect(running.IPSet[1]).toMatchObject({ Type: "Private", Mac: expect.stringMatching(/^52:54:00(:[0-9a-f]{2}){3}$/), SubnetId: expect.any(String), VPCId: expect.any(String) });
+    expect(running.DiskSet).toEqual([expect.objectContaining({ IsBoot: "True", Size: 200, DiskType: "CLOUD_SSD" })]);
+    expect(running.UpdateTime).toBeGreaterThanOrEqual(running.CreateTime);
+    await ok("StopCompShareInstance", { ...where, UHostId: id });
+    await waitState(id, "Stopped");
+    const stopped = await describeOne(id);
+    expect(stopped.ReleaseTime).toBeGreaterThan(stopped.UpdateTime);
+    await terminate(id);
+  });
+
+  it("Quantity 0 is for Month only; Ampere platforms have no GPU type", async () => {
+    expect(await retCode("CreateCompShareInstance", { ...shape, ChargeType: "Day", Quantity: "0" })).toMatchObject({ RetCode: 230, Message: "Params [Quantity] not available" });
+    expect(await retCode("CreateCompShareInstance", { ...shape, MinimalCpuPlatform: "Ampere/Altra" })).toMatchObject({
+      RetCode: 230,
+      Message: "Params [MinimalCpuPlatform] not available",
+    });
+    expect(await retCode("CreateCompShareInstance", { ...shape, MinimalCpuPlatform: "Intel/Sandybridge" })).toMatchObject({ RetCode: 230 });
+  });
+
+  it("MaxCount makes that many instances in one call", async () => {
+    const body = await ok("CreateCompShareInstance", { ...shape, MaxCount: "2" });
+    expect(body.UHostIds).toHaveLength(2);
+    await Promise.all(body.UHostIds.map(terminate));
+  });
+
+  it("reads a list with a gap, as the SDK sends it after skipping an empty value", async () => {
+    const a = await create();
+    const b = await create();
+    const body = await ok("DescribeCompShareInstance", { Region: "cn-wlcb", "UHostIds.0": a, "UHostIds.2": b });
+    expect(body.UHostSet.map((h: { UHostId: string }) => h.UHostId)).toEqual([a, b]);
+    await Promise.all([terminate(a), terminate(b)]);
+  });
+
+  it("grows a disk of a stopped instance with the disk form of Resize, never shrinks it", async () => {
+    const id = await create();
+    await waitState(id, "Running");
+    await ok("StopCompShareInstance", { ...where, UHostId: id });
+    await waitState(id, "Stopped");
+    const disk = (await describeOne(id)).DiskSet[0].DiskId;
+    expect(await retCode("ResizeCompShareInstance", { ...where, UHostId: id, DiskId: disk, DiskSpace: "100" })).toMatchObject({ RetCode: 230, Message: "Params [DiskSpace] not available" });
+    expect(await retCode("ResizeCompShareInstance", { ...where, UHostId: id, DiskId: "bsi-nope", DiskSpace: "400" })).toMatchObject({ Message: "Params [DiskId] not available" });
+    expect(await retCode("ResizeCompShareInstance", { ...where, UHostId: id, Cpu: "32", DiskId: disk, DiskSpace: "400" })).toMatchObject({ RetCode: 230 });
+    await ok("ResizeCompShareInstance", { ...where, UHostId: id, DiskId: disk, DiskSpace: "400" });
+    await waitState(id, "Stopped");
+    expect((await describeOne(id)).DiskSet[0].Size).toBe(400);
+    await terminate(id);
+  });
+
+  it("a scheduled stop needs five minutes' notice and can be cancelled", async () => {
+    const id = await create();
+    expect(await retCode("UpdateCompShareStopScheduler", { ...where, UHostId: id, StopTime: String(Math.floor(Date.now() / 1000) + 60) })).toMatchObject({
+      RetCode: 230,
+      Message: "Params [StopTime] not available",
+    });
+    const at = Math.floor(Date.now() / 1000) + 3600;
+    await ok("UpdateCompShareStopScheduler", { ...where, UHostId: id, StopTime: String(at) });
+    expect(await describeOne(id)).toMatchObject({ StopSchedulerTime: at, StopTime: at });
+    await ok("DeleteCompShareStopScheduler", { ...where, UHostId: id });
+    expect((await describeOne(id)).StopSchedulerTime).toBe(0);
+    await terminate(id);
+  });
+});
+
+describe("CompShareModel on its own clock", () => {
+  it("stops a running instance when its scheduled stop comes", async () => {
+    const { CompShareModel } = await import("../../src/emulator/compshare");
+    const { createSchema, unflatten } = await import("../../src/emulator/compshare/schemas");
+    let now = 1_800_000_000_000;
+    const timings = { provisionMs: 100, startMs: 100, stopMs: 100, rebootMs: 100, resizeMs: 100, terminateMs: 100 };
+    const model = new CompShareModel(timings, () => now);
+    const id = model.create(createSchema.parse(unflatten(new Map(Object.entries(shape)))));
+    now += 200;
+    expect(model.get(id)!.State).toBe("Running");
+    model.scheduleStop(id, {}, now / 1000 + 600);
+    now += 599_000;
+    expect(model.get(id)!.State).toBe("Running");
+    now += 1_050;
+    expect(model.get(id)!.State).toBe("Stopping");
+    now += 100;
+    expect(model.get(id)).toMatchObject({ State: "Stopped", StopSchedulerTime: 0 });
   });
 });
