@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM helper shared with the demo and CI
-import { cacheRoot, findPulumi, writeFallbackLanghost } from "../../scripts/pulumi-cli.mjs";
+import { cacheRoot, findPulumi, pinnedVersion, writeFallbackLanghost } from "../../scripts/pulumi-cli.mjs";
 
 const sdk = createRequire(createRequire(join(process.cwd(), "package.json")).resolve("@pulumi/pulumi/package.json"));
 const grpc = sdk("@grpc/grpc-js");
@@ -144,7 +144,7 @@ describe("choosing the language host", () => {
 
   it("puts an official pulumi-language-nodejs on PATH before a cached build's stand-in", async () => {
     process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), "cache-"));
-    const root = join(cacheRoot(), "pulumi-v3.248.0");
+    const root = join(cacheRoot(), `pulumi-${await pinnedVersion()}`);
     const bin = join(root, "bin");
     mkdirSync(bin, { recursive: true });
     for (const name of ["pulumi", "pulumi-resource-pulumi-nodejs"]) {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM helper shared with the demo and CI
-import { cacheRoot, findPulumi, pulumiEnv } from "../../scripts/pulumi-cli.mjs";
+import { cacheRoot, findPulumi, pinnedVersion, pulumiEnv, wrapperDir } from "../../scripts/pulumi-cli.mjs";
 
 const saved = { PATH: process.env.PATH, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME };
 afterEach(() => {
@@ -41,7 +41,7 @@ describe("findPulumi", () => {
   it("uses a complete build in the cache, keyed by version", async () => {
     process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), "cache-"));
     process.env.PATH = "/usr/bin:/bin";
-    const bin = join(cacheRoot(), "pulumi-v3.248.0", "bin");
+    const bin = join(cacheRoot(), `pulumi-${await pinnedVersion()}`, "bin");
     mkdirSync(bin, { recursive: true });
     const src = fakeBin(["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]);
     for (const name of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
@@ -54,11 +54,20 @@ describe("findPulumi", () => {
   it("ignores a half-built cache", async () => {
     process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), "cache-"));
     process.env.PATH = "/usr/bin:/bin";
-    const bin = join(cacheRoot(), "pulumi-v3.248.0", "bin");
+    const bin = join(cacheRoot(), `pulumi-${await pinnedVersion()}`, "bin");
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, "pulumi"), "#!/bin/sh\necho v3.248.0\n");
     chmodSync(join(bin, "pulumi"), 0o755);
     expect(await findPulumi()).toBeNull();
+  });
+});
+
+describe("wrapperDir", () => {
+  it("builds the wrapper module pinning the installed @pulumi/pulumi's version", async () => {
+    const sdk = JSON.parse(readFileSync(join(process.cwd(), "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")).version;
+    const dir: string = await wrapperDir();
+    expect(readFileSync(join(dir, "go.mod"), "utf8")).toMatch(new RegExp(`github\\.com/pulumi/pulumi/pkg/v3 v${sdk.replace(/\./g, "\\.")}\\s`));
+    expect(await pinnedVersion()).toBe(`v${sdk}`);
   });
 });
 
