@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Provider progress lines reach the terminal only where a test captures them.
+    setupFiles: ["test/support/quiet-progress.ts"],
     // Provider tests wait on the emulator's (fast) state machine; e2e tests run the real
     // Pulumi CLI. Generous per-test limits, since these machines are shared and noisy.
     testTimeout: 60_000,

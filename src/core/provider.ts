@@ -145,7 +145,21 @@ export class Settings {
 /** Stack config and environment, shared by every provider in the process (one stack). */
 export const settings = new Settings();
 
+/**
+ * Where progress lines go: the provider's stderr, which Pulumi shows under the stack's row
+ * while an operation runs (dynamic providers cannot attach a line to their resource).
+ * Looked up at each write, so whatever replaces `process.stderr.write` sees them.
+ */
+let progressOutput = (text: string): void => {
+  process.stderr.write(text);
+};
+
+/** Sends progress lines elsewhere (a test harness that shows only what a test looks at); no argument restores stderr. */
+export function setProgressOutput(output?: (text: string) => void): void {
+  progressOutput = output ?? ((text) => void process.stderr.write(text));
+}
+
 /** Writes a progress line where Pulumi shows it (the provider's stderr). */
 export const progress = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+  progressOutput(`${line}\n`);
 };

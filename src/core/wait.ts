@@ -19,6 +19,7 @@
 import { writeFileSync } from "node:fs";
 import { type GpuCloudError, TerminalStateError, TimeoutError } from "./errors";
 import type { Cloud } from "./errors";
+import { progress } from "./provider";
 
 /** `null` means the cloud does not know the id (deleted, or never existed). */
 export type Observed<S> = S | null;
@@ -59,7 +60,7 @@ export interface PollerOptions {
   minIntervalMs?: number;
   maxIntervalMs?: number;
   strategy?: PollStrategy;
-  /** Progress lines; default: stderr, which Pulumi shows. */
+  /** Progress lines; default: `progress` (stderr, which Pulumi shows). */
   log?: (line: string) => void;
   /** Extra delay to respect while the cloud throttles us. */
   throttledForMs?: () => number;
@@ -157,7 +158,7 @@ export class Poller<S> {
   ) {
     this.min = opts.minIntervalMs ?? 500;
     this.max = opts.maxIntervalMs ?? 10_000;
-    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.log = opts.log ?? progress;
     this.throttledForMs = opts.throttledForMs ?? (() => 0);
     this.throttles = opts.throttles ?? (() => 0);
     this.strategy = opts.strategy ?? "shared";

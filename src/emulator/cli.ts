@@ -1,21 +1,31 @@
 #!/usr/bin/env node
-// gpu-cloud-emulator: runs the local fake of PPIO (and later CompShare) until interrupted.
-// stdout carries only KEY=value lines and comments, so `eval "$(gpu-cloud-emulator &)"`-style
-// use and copy-paste both work; the request log goes to stderr.
+// gpu-cloud-emulator: runs the local fake of both clouds (PPIO and UCloud CompShare) until
+// interrupted. stdout carries only `export KEY=value` lines and `#` comments, so it can be
+// sourced or eval'd by a POSIX shell as well as copied; the request log goes to stderr.
 
 import { REALISTIC_TIMINGS, startEmulator, type EmulatorOptions } from "./server";
 
-const USAGE = `Usage: gpu-cloud-emulator [--port N] [--host H] [--api-key K] [--realistic]
+const USAGE = `Usage: gpu-cloud-emulator [options]
 
-Runs a local emulator of the PPIO GPU cloud API (/gpus/v2/...).
+Runs a local emulator of both GPU clouds on one port, until Ctrl-C (SIGINT) or SIGTERM:
+  PPIO (Novita)      REST API v2 under /gpus/v2/..., Bearer API key
+  UCloud CompShare   signed RPC (Action=...) with a public/private key pair
+
+Prints the environment for both clouds' clients as shell lines:
+  export PPIO_BASE_URL=...  PPIO_API_KEY  COMPSHARE_BASE_URL  COMPSHARE_PUBLIC_KEY  COMPSHARE_PRIVATE_KEY
+so another shell can load them with  . ./emulator.env  or  eval "$(cat emulator.env)"
+after  gpu-cloud-emulator > emulator.env &
 
 Options:
-  --port N       port to listen on (default: a random free port)
-  --host H       address to bind (default: 127.0.0.1)
-  --api-key K    PPIO bearer key the emulator accepts (default: emulator-ppio-key)
-  --realistic    status transitions take seconds (provision ~8 s) instead of milliseconds
-  --quiet        do not log requests to stderr
-  -h, --help     show this help
+  --port N                    port to listen on (default: a random free port)
+  --host H                    address to bind (default: 127.0.0.1)
+  --api-key K                 PPIO bearer key the emulator accepts (default: emulator-ppio-key)
+  --compshare-public-key K    CompShare public key it accepts (default: emulator-compshare-public)
+  --compshare-private-key K   CompShare private key it verifies signatures with (default: emulator-compshare-private)
+  --realistic                 status transitions take seconds, as on the clouds (a PPIO instance
+                              provisions in ~8 s), instead of milliseconds
+  --quiet                     do not log requests to stderr
+  -h, --help                  show this help
 `;
 
 export interface CliArgs {
@@ -23,6 +33,8 @@ export interface CliArgs {
   port?: number;
   host?: string;
   apiKey?: string;
+  compsharePublicKey?: string;
+  compsharePrivateKey?: string;
   realistic: boolean;
   quiet: boolean;
 }
@@ -55,6 +67,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
       case "--api-key":
         args.apiKey = value();
         break;
+      case "--compshare-public-key":
+        args.compsharePublicKey = value();
+        break;
+      case "--compshare-private-key":
+        args.compsharePrivateKey = value();
+        break;
       case "--realistic":
         args.realistic = true;
         break;
@@ -66,6 +84,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
     }
   }
   return args;
+}
+
+/** A POSIX-shell word for `value`: as is when it is plainly safe, else single-quoted. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 async function main(): Promise<void> {
@@ -83,17 +106,23 @@ async function main(): Promise<void> {
   }
 
   const opts: EmulatorOptions = { port: args.port, host: args.host, apiKey: args.apiKey };
+  if (args.compsharePublicKey || args.compsharePrivateKey) {
+    opts.compshare = { publicKey: args.compsharePublicKey, privateKey: args.compsharePrivateKey };
+  }
   if (args.realistic) opts.timings = { ppio: { ...REALISTIC_TIMINGS.ppio }, compshare: { ...REALISTIC_TIMINGS.compshare } };
   if (!args.quiet) opts.log = (line) => process.stderr.write(`[emulator] ${line}\n`);
 
   const emulator = await startEmulator(opts);
+  const vars: [string, string][] = [
+    ["PPIO_BASE_URL", emulator.url],
+    ["PPIO_API_KEY", emulator.apiKey],
+    ["COMPSHARE_BASE_URL", emulator.url],
+    ["COMPSHARE_PUBLIC_KEY", emulator.compsharePublicKey],
+    ["COMPSHARE_PRIVATE_KEY", emulator.compsharePrivateKey],
+  ];
   process.stdout.write(
-    `PPIO_BASE_URL=${emulator.url}\n` +
-      `PPIO_API_KEY=${emulator.apiKey}\n` +
-      `COMPSHARE_BASE_URL=${emulator.url}\n` +
-      `COMPSHARE_PUBLIC_KEY=${emulator.compsharePublicKey}\n` +
-      `COMPSHARE_PRIVATE_KEY=${emulator.compsharePrivateKey}\n` +
-      `# gpu-cloud-emulator listening on ${emulator.url} (${args.realistic ? "realistic" : "fast"} timings); Ctrl-C to stop\n`,
+    vars.map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join("") +
+      `# gpu-cloud-emulator: PPIO and CompShare on ${emulator.url} (${args.realistic ? "realistic" : "fast"} timings); Ctrl-C to stop\n`,
   );
 
   let stopping = false;

@@ -14,13 +14,17 @@ export function fakeConfig(values: Record<string, string | undefined>): { config
   };
 }
 
-/** Collects what is written to stderr while `fn` runs (progress lines), still passing it through. */
+/**
+ * Collects what is written to stderr while `fn` runs (progress lines) for the test to look
+ * at; passes it through only with GPU_CLOUD_TEST_PROGRESS=1 (a failing assertion shows it).
+ */
 export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: unknown; text: string }> {
   const chunks: string[] = [];
-  const original = process.stderr.write.bind(process.stderr);
+  const original = process.stderr.write; // restored as it was, not a bound copy
+  const echo = !!process.env.GPU_CLOUD_TEST_PROGRESS;
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
-    return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+    return echo ? (original as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest) : true;
   }) as typeof process.stderr.write;
   try {
     return { result: await fn(), text: chunks.join("") };
