@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from "../core/errors";
 import { type ConfigReader, deleteThenWait, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
-import { ppioSession } from "./context";
+import { ppioSession, readInstance } from "./context";
 import { createExactlyOnce } from "./create";
 import {
   type ApiInstance,
@@ -339,7 +339,7 @@ export const ppioInstance = {
   },
 
   async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
-    const live = await ppioSession().client.findInstance(id);
+    const live = await readInstance(ppioSession(), id, props);
     if (!live) return { id: "", props: {} };
     return { id, props: toOutputs(props, live, id) };
   },
