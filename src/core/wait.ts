@@ -31,8 +31,12 @@ import type { Cloud } from "./errors";
 export type Observed<S> = S | null;
 
 export interface PollSource<S> {
-  /** Current state of each id; ids the cloud does not know map to `null` (or are absent). */
-  fetch(ids: string[]): Promise<Map<string, Observed<S>>>;
+  /**
+   * Current state of each id; ids the cloud does not know map to `null` (or are absent).
+   * `reads` are the ids asked for by `Poller.read`: a `null` for one of them makes a
+   * refresh drop the object from the stack, so a source must be sure of it.
+   */
+  fetch(ids: string[], reads?: ReadonlySet<string>): Promise<Map<string, Observed<S>>>;
   /**
    * Requests a fetch of these ids would send. When given, waiters that are not due yet ride
    * along on a tick whenever that costs no extra request: they learn their state early and
@@ -238,7 +242,7 @@ export class Poller<S> {
     this.stats.idsPolled++;
     this.stats.maxIdsPerTick = Math.max(this.stats.maxIdsPerTick, 1);
     try {
-      return (await this.source.fetch([id])).get(id) ?? null;
+      return (await this.source.fetch([id], new Set([id]))).get(id) ?? null;
     } catch (e) {
       this.stats.fetchErrors++;
       throw e;
@@ -311,7 +315,7 @@ export class Poller<S> {
     this.stats.idsPolled += ids.length;
     this.stats.maxIdsPerTick = Math.max(this.stats.maxIdsPerTick, ids.length);
     try {
-      const states = await this.source.fetch(ids);
+      const states = await this.source.fetch(ids, new Set(due.filter((w) => w.read).map((w) => w.spec.id)));
       this.adjustPace(throttlesBefore);
       const seen = Date.now();
       for (const w of due) {

@@ -68,8 +68,12 @@ const instanceRemoved = (i: ApiInstance) => i.status.status === "removed";
 /**
  * A poll source that, each tick, takes whichever costs fewer requests: one GET per id, or
  * the account's list (cursor-paged, 100 a page; the cost is learnt from the last listing).
- * Ids absent from a listing are confirmed by GET, so an object not yet listed is never
- * taken for a deleted one. Records `gone` says are deleted map to `null`, as unknown ids do.
+ * An id absent from a listing is confirmed by GET, so an object not yet listed is never
+ * taken for a deleted one, unless the previous listing showed it and it is not a read's:
+ * an object the list showed and no longer shows was deleted (inferred: the list returns
+ * every instance of the account), which lets a fleet's delete waits end without one GET
+ * each. A read always confirms, since its `null` drops the object from the stack. Records
+ * `gone` says are deleted map to `null`, as unknown ids do.
  */
 export function listOrGet<S extends { id: string }>(
   get: (id: string) => Promise<S>,
@@ -77,10 +81,11 @@ export function listOrGet<S extends { id: string }>(
   gone: (s: S) => boolean = () => false,
 ): PollSource<S> {
   let pages = 1;
+  let lastListed = new Set<string>();
   const seen = (s: Observed<S>) => (s && gone(s) ? null : s);
   return {
     cost: (ids) => Math.min(ids.length, pages),
-    async fetch(ids) {
+    async fetch(ids, reads = new Set()) {
       const out = new Map<string, Observed<S>>();
       if (ids.length <= pages) {
         for (const [id, s] of await fetchEach(ids, get)) out.set(id, seen(s));
@@ -88,8 +93,11 @@ export function listOrGet<S extends { id: string }>(
       }
       const listed = await list();
       pages = Math.max(1, Math.ceil(listed.length / PAGE));
+      const before = lastListed;
+      lastListed = new Set(listed.map((item) => item.id));
       const wanted = new Set(ids);
       for (const item of listed) if (wanted.has(item.id)) out.set(item.id, seen(item));
+      for (const id of ids) if (!out.has(id) && before.has(id) && !reads.has(id)) out.set(id, null);
       const missing = ids.filter((id) => !out.has(id));
       if (missing.length > 0) for (const [id, s] of await fetchEach(missing, get)) out.set(id, seen(s));
       return out;
