@@ -119,6 +119,9 @@ export interface PollerStats {
   stateChanges: number;
   /** Calls of `Poller.read`. */
   reads: number;
+  /** When the first read arrived and when the last one was answered (epoch ms; 0: none yet). */
+  firstReadAt: number;
+  lastReadAt: number;
 }
 
 /** Every poller of this process, for the stats file. */
@@ -179,7 +182,7 @@ export class Poller<S> {
   private readonly readGatherMs: number;
   /** When the first read not yet sent arrived. */
   private gatheringSince?: number;
-  readonly stats: PollerStats = { ticks: 0, fetches: 0, idsPolled: 0, maxIdsPerTick: 0, fetchErrors: 0, stateChanges: 0, reads: 0 };
+  readonly stats: PollerStats = { ticks: 0, fetches: 0, idsPolled: 0, maxIdsPerTick: 0, fetchErrors: 0, stateChanges: 0, reads: 0, firstReadAt: 0, lastReadAt: 0 };
   readonly name: string;
 
   constructor(
@@ -224,6 +227,7 @@ export class Poller<S> {
    */
   read(id: string): Promise<Observed<S>> {
     this.stats.reads++;
+    this.stats.firstReadAt ||= Date.now();
     if (this.strategy === "naive") return this.readAlone(id);
     return new Promise((resolve, reject) => {
       const now = Date.now();
@@ -247,6 +251,7 @@ export class Poller<S> {
       this.stats.fetchErrors++;
       throw e;
     } finally {
+      this.stats.lastReadAt = Date.now();
       if (this.waiters.size === 0) writeStatsFile();
     }
   }
@@ -318,6 +323,7 @@ export class Poller<S> {
       const states = await this.source.fetch(ids, new Set(due.filter((w) => w.read).map((w) => w.spec.id)));
       this.adjustPace(throttlesBefore);
       const seen = Date.now();
+      if (due.some((w) => w.read)) this.stats.lastReadAt = seen;
       for (const w of due) {
         if (w.read) w.resolve(states.get(w.spec.id) ?? null);
         else if (this.waiters.has(w)) this.observe(w, states.get(w.spec.id) ?? null, seen);
@@ -327,6 +333,7 @@ export class Poller<S> {
       this.adjustPace(throttlesBefore);
       const err = e as GpuCloudError;
       const seen = Date.now();
+      if (due.some((w) => w.read)) this.stats.lastReadAt = seen;
       for (const w of due) {
         if (w.read) {
           w.reject(err);

@@ -1,0 +1,11 @@
+const kind = process.argv[2];
+require("@pulumi/pulumi");
+const t1 = performance.now();
+const rt = require("./dist/runtime.js");
+const t2 = performance.now();
+const p = rt[kind];
+const t3 = performance.now();
+process.env.PPIO_API_KEY = "k"; process.env.COMPSHARE_PUBLIC_KEY = "a"; process.env.COMPSHARE_PRIVATE_KEY = "b";
+if (kind === "compShareInstance") require("./dist/compshare/context.js").compShareSession(); else require("./dist/ppio/context.js").ppioSession();
+const t4 = performance.now();
+console.log(kind, (t2 - t1).toFixed(1), (t3 - t1).toFixed(1), (t4 - t1).toFixed(1));
