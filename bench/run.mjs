@@ -11,7 +11,7 @@
 //   node bench/run.mjs --quick         create at N = 1, 10 (5 s provisioning), refresh and destroy at N = 10 (1 s deletes)
 //   node bench/run.mjs --provider      drive the runtime providers directly even with a CLI
 //   options: --kinds=ppioInstance,ppioEndpoint,compShareInstance  --n=10,50 (refresh, destroy)
-//            --create-n=1,10 (create; empty for none)  --provision-ms=20000  --delete-ms=3000
+//            --create-n=1,10 (create; empty for none)  --create-kinds=…  --provision-ms=20000  --delete-ms=3000
 //            --record   write latest.* even for a narrowed run (it says so at the top)
 //
 // The full run (or --record) writes bench/results/latest.json and latest.md (committed
@@ -106,14 +106,16 @@ function options(argv) {
     kinds: flags.has("kinds") ? list(flags.get("kinds")) : KINDS,
     // N of the refresh and destroy rows, and of the create rows.
     ns: flags.has("n") ? list(flags.get("n")).map(Number) : quick ? [10] : [10, 50, 100],
+    createKinds: flags.has("create-kinds") ? list(flags.get("create-kinds")) : undefined,
     createNs: flags.has("create-n") ? list(flags.get("create-n")).map(Number) : quick ? [1, 10] : [1, 10, 50, 200],
     provisionMs: flags.has("provision-ms") ? Number(flags.get("provision-ms")) : quick ? 5_000 : 20_000,
     // How long a delete takes in the cloud (PPIO: DELETE to gone; CompShare: stop, then terminate, each this long).
     deleteMs: flags.has("delete-ms") ? Number(flags.get("delete-ms")) : quick ? 1_000 : 3_000,
     previewN: quick ? 10 : 50,
   };
-  for (const k of o.kinds) if (!KINDS.includes(k)) throw new Error(`unknown kind ${k} (one of ${KINDS.join(", ")})`);
-  o.full = !quick && !flags.has("kinds") && !flags.has("n") && !flags.has("create-n") && !flags.has("provision-ms") && !flags.has("delete-ms") && !o.forceProvider;
+  o.createKinds ??= o.kinds;
+  for (const k of [...o.kinds, ...o.createKinds]) if (!KINDS.includes(k)) throw new Error(`unknown kind ${k} (one of ${KINDS.join(", ")})`);
+  o.full = !quick && !flags.has("kinds") && !flags.has("create-kinds") && !flags.has("n") && !flags.has("create-n") && !flags.has("provision-ms") && !flags.has("delete-ms") && !o.forceProvider;
   o.record = o.full || flags.has("record");
   return o;
 }
@@ -488,7 +490,6 @@ async function startup() {
     bareNode: await sample(requireAll()),
     runtime: await sample(requireAll(runtime)),
     pulumiSdk: await sample(requireAll(sdk)),
-    runtimeAfterSdk: await sample(requireAll(sdk, runtime)),
     inProvider: await (async () => {
       const out = {};
       for (const k of KINDS) out[k] = await sample(inProvider(k));
@@ -574,7 +575,7 @@ function markdown(result) {
   const lines = [
     `# Benchmark results`,
     "",
-    `Written by \`npm run bench\`${st.full ? "" : ` (a narrowed run: kinds ${st.kinds.join(", ")}; refresh and destroy at N = ${st.ns.join(", ") || "none"}; create at N = ${st.createNs.join(", ") || "none"}; provisioning ${st.provisionMs / 1000} s; deletes ${st.deleteMs / 1000} s)`} on ${m.date}.`,
+    `Written by \`npm run bench\`${st.full ? "" : ` (a narrowed run: kinds ${st.kinds.join(", ")}; refresh and destroy at N = ${st.ns.join(", ") || "none"}; create at N = ${st.createNs.join(", ") || "none"} for ${st.createKinds.join(", ")}; provisioning ${st.provisionMs / 1000} s; deletes ${st.deleteMs / 1000} s)`} on ${m.date}.`,
     "",
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB memory, ${m.os}; Node ${m.node}; Pulumi CLI ${m.pulumi ?? "none (provider path)"}` +
       (m.pulumiLanguageHost ? ` (language host: ${m.pulumiLanguageHost})` : "") +
@@ -597,12 +598,17 @@ function markdown(result) {
     "",
     `Floors: for \`up\`, the same \`up\` against an emulator whose objects are ready at once (the engine, the program, the provider ` +
       `process and our first poll); for \`refresh\` and \`destroy\`, the same operation on a stack of N dynamic resources with the same ` +
-      `inputs whose provider makes no API call (best of two refreshes). "Beyond floor + cloud" is the wall time left after subtracting ` +
+      `inputs whose provider makes no API call, measured next to ours (for a refresh, the mean of one right before ours and one right after the baseline's). "Beyond floor + cloud" is the wall time left after subtracting ` +
       `the floor and the cloud's own time (provisioning, deletes; none for a refresh): the waiting's own overhead, noisy to ±0.5 s here.`,
     "",
   ];
   if (result.floors?.length) {
-    lines.push("Engine floors (no API calls): " + result.floors.map((f) => `N = ${f.n}: up ${f.upSeconds} s, refresh ${f.refreshRuns.join(" / ")} s, destroy ${f.destroySeconds} s`).join("; ") + ".", "");
+    lines.push(
+      "Engine floors (no API calls), measured next to each kind's rows: " +
+        result.floors.map((f) => `${f.kind} N = ${f.n}: refresh ${f.refreshRuns.join(" / ")} s (before ours · after the baseline's), destroy ${f.destroySeconds} s`).join("; ") +
+        ".",
+      "",
+    );
   }
   const pair = (op) =>
     result.records
@@ -754,32 +760,21 @@ async function main() {
         `${r.apiCallsPerObject} calls/object (${r.apiCallsTotal}), ${r.pollsPerTick ?? "–"} polls/tick over ${r.pollTicks ?? "–"} ticks`,
     );
   /**
-   * The engine's own floor for refresh and destroy of n resources: the same number of dynamic
-   * resources whose provider makes no API call (best of two refreshes), measured once per N.
+   * The engine's own floor for refresh and destroy of n resources: the same operation on a
+   * stack of n dynamic resources with the same inputs whose provider makes no API call,
+   * measured next to ours (the load on a shared machine drifts within minutes): a refresh of
+   * one such stack (kept per N) right before ours and right after the baseline's, and the
+   * destroy of a second one between our destroy and the baseline's.
    */
-  const engineFloors = new Map();
-  const engineFloor = async (n) => {
-    if (!cli) return { refresh: 0, destroy: 0 };
-    if (!engineFloors.has(n)) {
-      say(`engine floor × ${n} (no API calls)…`);
-      const f = await again("floor", async () => {
-        const created = await main.engine.create("floor:compShareInstance", n, "ours");
-        const refreshes = [await main.engine.refresh(created, "ours"), await main.engine.refresh(created, "ours")];
-        const destroyed = await main.engine.destroy(created);
-        return {
-          n,
-          upSeconds: round(created.wallMs / 1000),
-          refreshSeconds: round(Math.min(...refreshes.map((r) => r.wallMs)) / 1000),
-          refreshRuns: refreshes.map((r) => round(r.wallMs / 1000)),
-          destroySeconds: round(destroyed.wallMs / 1000),
-        };
-      });
-      floors.push(f);
-      engineFloors.set(n, f);
-      say(`  up ${f.upSeconds} s, refresh ${f.refreshRuns.join(" / ")} s, destroy ${f.destroySeconds} s`);
-    }
-    const f = engineFloors.get(n);
-    return { refresh: f.refreshSeconds, destroy: f.destroySeconds };
+  const floorStacks = new Map();
+  const floorStack = async (n) => {
+    if (!floorStacks.has(n)) floorStacks.set(n, await again("floor", () => ops.engine.create("floor:compShareInstance", n, "ours")));
+    return floorStacks.get(n);
+  };
+  const floorRefresh = async (n) => round((await ops.engine.refresh(await floorStack(n), "ours")).wallMs / 1000);
+  const floorDestroy = async (n) => {
+    const created = await again("floor", () => ops.engine.create("floor:compShareInstance", n, "ours"));
+    return round((await ops.engine.destroy(created)).wallMs / 1000);
   };
   const withFloor = (rec, floorSeconds) => {
     rec.floorSeconds = floorSeconds;
@@ -805,21 +800,31 @@ async function main() {
   };
   /** Refresh and destroy rows: a fleet refreshed with ours then the baseline and destroyed with ours; a second destroyed with the baseline. */
   const opsSeries = async (which, kind, n) => {
-    const opFloor = which === "engine" ? await engineFloor(n) : { refresh: 0, destroy: 0 };
-    for (const strategy of ["ours", "baseline"]) {
-      say(`${kind} × ${n}, ${which} path: refresh and destroy (${strategy})…`);
-      const { created } = await again("create", () => measureCreate(ops, ops[which], kind, n, "ours"));
-      if (strategy === "ours") {
-        // Both refreshes read the same fleet, back to back.
-        for (const s of ["ours", "baseline"]) withFloor(await measureOp(ops, ops[which], "refresh", created, s), opFloor.refresh);
-      }
-      withFloor(await measureOp(ops, ops[which], "destroy", created, strategy), opFloor.destroy);
+    const engine = which === "engine";
+    say(`${kind} × ${n}, ${which} path: refresh and destroy…`);
+    const fleet = async () => (await again("create", () => measureCreate(ops, ops[which], kind, n, "ours"))).created;
+    const first = await fleet();
+    const floorBefore = engine ? await floorRefresh(n) : 0;
+    const refreshes = [];
+    for (const s of ["ours", "baseline"]) refreshes.push(await measureOp(ops, ops[which], "refresh", first, s));
+    const floorAfter = engine ? await floorRefresh(n) : 0;
+    const refreshFloor = round((floorBefore + floorAfter) / 2);
+    for (const r of refreshes) {
+      r.floorRuns = [floorBefore, floorAfter];
+      withFloor(r, refreshFloor);
     }
+    const ours = await measureOp(ops, ops[which], "destroy", first, "ours");
+    const destroyFloor = engine ? await floorDestroy(n) : 0;
+    const second = await fleet();
+    const baseline = await measureOp(ops, ops[which], "destroy", second, "baseline");
+    withFloor(ours, destroyFloor);
+    withFloor(baseline, destroyFloor);
+    floors.push({ kind, n, refreshRuns: [floorBefore, floorAfter], destroySeconds: destroyFloor });
   };
   try {
     for (const kind of o.kinds) {
       for (const n of o.ns) await opsSeries(path, kind, n);
-      for (const n of o.createNs) await createSeries(path, kind, n);
+      if (o.createKinds.includes(kind)) for (const n of o.createNs) await createSeries(path, kind, n);
     }
     if (cli) {
       const runs = [];
@@ -834,6 +839,7 @@ async function main() {
       say(`preview of ${o.previewN} resources: ${preview.seconds} s`);
     }
   } finally {
+    for (const created of floorStacks.values()) await ops.engine.destroy(created).catch(() => undefined);
     for (const { emu } of [main, ops, floor]) {
       const left = emu.ppio.instances().length + emu.ppio.endpoints().length + emu.compshare.instances().length;
       if (left > 0) say(`warning: ${left} objects left in an emulator`);
@@ -855,7 +861,7 @@ async function main() {
       loadAverageBefore: loadBefore,
       loadAverageAfter: os.loadavg().map((x) => round(x, 2)),
     },
-    settings: { full: o.full, path, provisionMs: o.provisionMs, deleteMs: o.deleteMs, kinds: o.kinds, ns: o.ns, createNs: o.createNs, parallel: cli ? Number(PARALLEL) : null },
+    settings: { full: o.full, path, provisionMs: o.provisionMs, deleteMs: o.deleteMs, kinds: o.kinds, ns: o.ns, createKinds: o.createKinds, createNs: o.createNs, parallel: cli ? Number(PARALLEL) : null },
     records,
     floors,
     preview: preview ?? null,
