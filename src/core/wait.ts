@@ -16,8 +16,9 @@
  * Reads (`Poller.read`: refresh, and the look before a delete) are one-shot observations
  * served by the same ticks. A read waits for company: its tick runs once no other read has
  * arrived for `READ_QUIET_MS`, and at most `READ_GATHER_MS` after the first read of the
- * batch, so the reads of a `pulumi refresh`, which the engine sends within milliseconds of
- * each other, cost one request per 100 ids instead of one each. Waiters due soon ride along.
+ * batch, so the reads of a `pulumi refresh`, which the engine sends as fast as its
+ * parallelism allows, cost a request or two per 100 ids instead of one each. Waits due about
+ * then ride along.
  *
  * The `naive` strategy exists only to measure against: each object is polled on its own,
  * first after 3 s and then every 5 s, as typical Terraform providers for GPU clouds do, and
@@ -100,9 +101,9 @@ const NAIVE_EVERY_MS = 5_000;
 const MAX_SLOWDOWN = 16;
 /**
  * How long a read waits for others to share its request. The engine sends the reads of a
- * refresh (and the deletes of a destroy) as fast as its parallelism allows: once the
- * provider process is up they arrive well under a millisecond apart, so a short quiet
- * period gathers them all, and the cap bounds what a lone read pays for the chance.
+ * refresh (and the deletes of a destroy) as fast as its parallelism allows, so they reach
+ * the provider process close together: a short quiet period gathers them (on a busy
+ * machine, 100 reads came in two batches), and the cap bounds what a lone read pays.
  */
 export const READ_QUIET_MS = 30;
 export const READ_GATHER_MS = 250;
@@ -403,7 +404,7 @@ export class Poller<S> {
   }
 }
 
-/** A read is a waiter that takes whatever it sees; these fields only name it in messages. */
+/** A read is a waiter that takes whatever it sees: it never times out, fails on a state or logs, so no message shows these. */
 function readSpec<S>(id: string): WaitSpec<S> {
   return {
     cloud: "ppio",
