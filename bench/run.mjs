@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// `npm run bench`: how long `pulumi up` of N GPU objects takes compared with the time the
-// (emulated) cloud needs to provision them, and how many API calls that costs, for our shared
-// poller and for a naive baseline (each object polled on its own, first after 3 s and then
-// every 5 s, as Terraform providers for GPU clouds do). Both run side by side in one process
-// run, so the speed-up is a ratio measured on the same machine at the same time.
+// `npm run bench`: how long `pulumi up`, `pulumi refresh` and `pulumi destroy` of N GPU objects
+// take compared with the engine's own floor and the time the (emulated) cloud needs, and how
+// many API calls that costs, for our shared poller and for a per-object baseline (each object
+// polled on its own, first after 3 s and then every 5 s, as Terraform providers for GPU clouds
+// do, and each read a request of its own). Both run side by side in one process run, so the
+// speed-up is a ratio measured on the same machine at the same time.
 //
-//   node bench/run.mjs                 full run: N = 1, 10, 50 per kind, 20 s provisioning
-//   node bench/run.mjs --quick         N = 1, 10, 5 s provisioning (a smoke test)
+//   node bench/run.mjs                 full run: per kind, create at N = 1, 10, 50, 200 (20 s provisioning),
+//                                      refresh and destroy at N = 10, 50, 100 (3 s deletes)
+//   node bench/run.mjs --quick         create at N = 1, 10 (5 s provisioning), refresh and destroy at N = 10 (1 s deletes)
 //   node bench/run.mjs --provider      drive the runtime providers directly even with a CLI
-//   options: --kinds=ppioInstance,ppioEndpoint,compShareInstance  --n=1,10,50  --provision-ms=20000
+//   options: --kinds=ppioInstance,ppioEndpoint,compShareInstance  --n=10,50 (refresh, destroy)
+//            --create-n=1,10 (create; empty for none)  --create-kinds=…  --provision-ms=20000  --delete-ms=3000
+//            --record   write latest.* even for a narrowed run (it says so at the top)
 //
-// The full run writes bench/results/latest.json and latest.md (committed documentation);
-// any other run writes bench/results/quick.json and quick.md (ignored by git).
+// The full run (or --record) writes bench/results/latest.json and latest.md (committed
+// documentation); any other run writes bench/results/quick.json and quick.md (ignored by git).
 //
 // The emulator runs in this process, so every child (the CLI, provider workers) is spawned
 // asynchronously: a blocked event loop here would stall the cloud being measured.
@@ -70,13 +74,17 @@ async function worker() {
       Array.from({ length: job.n }, async (_, i) => {
         const checked = await provider.check(undefined, { ...ARGS[job.kind], autonamePrefix: `${job.prefix}-${i}`, __provider });
         if (checked.failures.length) throw new Error(JSON.stringify(checked.failures));
-        return (await provider.create(checked.inputs)).id;
+        const { id, outs } = await provider.create(checked.inputs);
+        return { id, props: { ...outs, __provider } };
       }),
     );
     const endedAt = Date.now();
-    process.stdout.write(JSON.stringify({ ids, startedAt, endedAt, providerBytes: Buffer.byteLength(__provider) }) + "\n");
+    process.stdout.write(JSON.stringify({ targets: ids, startedAt, endedAt, providerBytes: Buffer.byteLength(__provider) }) + "\n");
   } else {
-    await Promise.all(job.targets.map((t) => provider.delete(t.id, t.props)));
+    const startedAt = Date.now();
+    if (job.op === "read") await Promise.all(job.targets.map((t) => provider.read(t.id, t.props)));
+    else await Promise.all(job.targets.map((t) => provider.delete(t.id, t.props)));
+    process.stdout.write(JSON.stringify({ startedAt, endedAt: Date.now() }) + "\n");
   }
 }
 
@@ -96,12 +104,19 @@ function options(argv) {
     quick,
     forceProvider: flags.has("provider"),
     kinds: flags.has("kinds") ? list(flags.get("kinds")) : KINDS,
-    ns: flags.has("n") ? list(flags.get("n")).map(Number) : quick ? [1, 10] : [1, 10, 50],
+    // N of the refresh and destroy rows, and of the create rows.
+    ns: flags.has("n") ? list(flags.get("n")).map(Number) : quick ? [10] : [10, 50, 100],
+    createKinds: flags.has("create-kinds") ? list(flags.get("create-kinds")) : undefined,
+    createNs: flags.has("create-n") ? list(flags.get("create-n")).map(Number) : quick ? [1, 10] : [1, 10, 50, 200],
     provisionMs: flags.has("provision-ms") ? Number(flags.get("provision-ms")) : quick ? 5_000 : 20_000,
+    // How long a delete takes in the cloud (PPIO: DELETE to gone; CompShare: stop, then terminate, each this long).
+    deleteMs: flags.has("delete-ms") ? Number(flags.get("delete-ms")) : quick ? 1_000 : 3_000,
     previewN: quick ? 10 : 50,
   };
-  for (const k of o.kinds) if (!KINDS.includes(k)) throw new Error(`unknown kind ${k} (one of ${KINDS.join(", ")})`);
-  o.full = !quick && !flags.has("kinds") && !flags.has("n") && !flags.has("provision-ms") && !o.forceProvider;
+  o.createKinds ??= o.kinds;
+  for (const k of [...o.kinds, ...o.createKinds]) if (!KINDS.includes(k)) throw new Error(`unknown kind ${k} (one of ${KINDS.join(", ")})`);
+  o.full = !quick && !flags.has("kinds") && !flags.has("create-kinds") && !flags.has("n") && !flags.has("create-n") && !flags.has("provision-ms") && !flags.has("delete-ms") && !o.forceProvider;
+  o.record = o.full || flags.has("record");
   return o;
 }
 
@@ -144,13 +159,26 @@ function writeProject(dir) {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "gpu-cloud-bench", private: true, main: "index.js" }));
   writeFileSync(
     join(dir, "index.js"),
-    `const gpu = require("pulumi-gpu-cloud");
-const ARGS = ${JSON.stringify(ARGS)};
+    `const ARGS = ${JSON.stringify(ARGS)};
 const CLASS = ${JSON.stringify(CLASS)};
-const kinds = process.env.BENCH_KIND === "mixed" ? Object.keys(ARGS) : [process.env.BENCH_KIND];
-for (let i = 0; i < Number(process.env.BENCH_N); i++) {
-  const kind = kinds[i % kinds.length];
-  new gpu[CLASS[kind]](\`r\${i}\`, ARGS[kind]);
+if (process.env.BENCH_KIND.startsWith("floor:")) {
+  // The engine's own floor: the same number of dynamic resources, with the same inputs, whose
+  // provider answers every call at once without any API call.
+  const pulumi = require("@pulumi/pulumi");
+  const provider = {
+    async create(inputs) { return { id: require("node:crypto").randomUUID(), outs: inputs }; },
+    async read(id, props) { return { id, props }; },
+    async delete() {},
+  };
+  const args = ARGS[process.env.BENCH_KIND.slice(6)];
+  for (let i = 0; i < Number(process.env.BENCH_N); i++) new pulumi.dynamic.Resource(provider, \`r\${i}\`, { ...args });
+} else {
+  const gpu = require("pulumi-gpu-cloud");
+  const kinds = process.env.BENCH_KIND === "mixed" ? Object.keys(ARGS) : [process.env.BENCH_KIND];
+  for (let i = 0; i < Number(process.env.BENCH_N); i++) {
+    const kind = kinds[i % kinds.length];
+    new gpu[CLASS[kind]](\`r\${i}\`, ARGS[kind]);
+  }
 }
 `,
   );
@@ -170,8 +198,9 @@ function cloudEnv(emu) {
 }
 
 // Without --parallel the engine runs 4 × cores resource operations at once (8 on a 2-core
-// machine), so 50 creates would queue in waves and measure the engine's queue, not our waits.
-const PARALLEL = "64";
+// machine), so 50 creates (or reads) would queue in waves and measure the engine's queue, not
+// our waits. 256 lets every operation of the largest fleet run at once.
+const PARALLEL = "256";
 
 class EngineRunner {
   path = "engine";
@@ -213,10 +242,10 @@ class EngineRunner {
     const startedAt = Date.now();
     const r = await this.pulumi(["up", "--yes", "--skip-preview", "--parallel", PARALLEL, "--stack", stack], env);
     if (r.code !== 0) {
-      await this.destroy({ stack }).catch(() => undefined);
+      await this.destroy({ stack, kind, n }).catch(() => undefined);
       must(r, `pulumi up (${kind} × ${n}, ${strategy})`);
     }
-    return { stack, wallMs: r.ms, startedAt, endedAt: Date.now(), providerBytes: this.providerBytes(stack) };
+    return { stack, kind, n, wallMs: r.ms, startedAt, endedAt: Date.now(), providerBytes: this.providerBytes(stack) };
   }
 
   /** The size of the `__provider` text the engine stored, as Pulumi serialized it into the state. */
@@ -230,16 +259,43 @@ class EngineRunner {
     return sizes.length ? Math.max(...sizes) : null;
   }
 
-  async destroy(created) {
+  /** The environment of an operation on the stack: which strategy, where the stats go. */
+  opEnv(created, strategy, statsFile) {
+    return {
+      ...this.env,
+      BENCH_KIND: created.kind,
+      BENCH_N: String(created.n),
+      ...(statsFile ? { GPU_CLOUD_STATS_FILE: statsFile } : {}),
+      ...(strategy === "baseline" ? { GPU_CLOUD_POLL_STRATEGY: "naive" } : {}),
+    };
+  }
+
+  /** `pulumi refresh` of the stack: every resource's read, no program run. */
+  async refresh(created, strategy, statsFile) {
+    const r = await this.pulumi(
+      ["refresh", "--yes", "--skip-preview", "--parallel", PARALLEL, "--stack", created.stack],
+      this.opEnv(created, strategy, statsFile),
+    );
+    must(r, `pulumi refresh (${created.kind} × ${created.n}, ${strategy})`);
+    return { wallMs: r.ms, attempts: 1 };
+  }
+
+  async destroy(created, strategy = "ours", statsFile) {
     // Retried: a build elsewhere in this checkout re-links node_modules/pulumi-gpu-cloud, and a
     // provider process that starts in that moment cannot load the runtime.
+    let last;
     for (let attempt = 1; ; attempt++) {
-      const r = await this.pulumi(["destroy", "--yes", "--skip-preview", "--parallel", PARALLEL, "--stack", created.stack]);
+      const r = await this.pulumi(
+        ["destroy", "--yes", "--skip-preview", "--parallel", PARALLEL, "--stack", created.stack],
+        this.opEnv(created, strategy, statsFile),
+      );
+      last = { wallMs: r.ms, attempts: attempt };
       if (r.code === 0) break;
       if (attempt === 3) must(r, "pulumi destroy");
       await sleep(3_000);
     }
     await this.pulumi(["stack", "rm", "--yes", "--force", "--stack", created.stack]);
+    return last;
   }
 
   /** `pulumi preview` of a fresh stack of n resources (all kinds, round robin). */
@@ -273,13 +329,28 @@ class ProviderRunner {
     };
     const r = must(await run(process.execPath, [fileURLToPath(import.meta.url), "--worker"], { env }), `provider worker (${kind} × ${n})`);
     const out = JSON.parse(r.out.trim().split("\n").pop());
-    return { kind, ids: out.ids, wallMs: out.endedAt - out.startedAt, startedAt: out.startedAt, endedAt: out.endedAt, providerBytes: out.providerBytes };
+    return { kind, n, targets: out.targets, wallMs: out.endedAt - out.startedAt, startedAt: out.startedAt, endedAt: out.endedAt, providerBytes: out.providerBytes };
   }
 
-  async destroy(created) {
-    const targets = created.ids.map((id) => ({ id, props: ARGS[created.kind] }));
-    const env = { ...this.env, BENCH_JOB: JSON.stringify({ op: "delete", kind: created.kind, targets }) };
-    must(await run(process.execPath, [fileURLToPath(import.meta.url), "--worker"], { env }), "provider worker (delete)");
+  /** Reads or deletes the whole fleet at once in a fresh process, timed from the first call to the last return. */
+  async fleetOp(op, created, strategy, statsFile) {
+    const env = {
+      ...this.env,
+      BENCH_JOB: JSON.stringify({ op, kind: created.kind, targets: created.targets }),
+      ...(statsFile ? { GPU_CLOUD_STATS_FILE: statsFile } : {}),
+      ...(strategy === "baseline" ? { GPU_CLOUD_POLL_STRATEGY: "naive" } : {}),
+    };
+    const r = must(await run(process.execPath, [fileURLToPath(import.meta.url), "--worker"], { env }), `provider worker (${op})`);
+    const out = JSON.parse(r.out.trim().split("\n").pop());
+    return { wallMs: out.endedAt - out.startedAt, attempts: 1 };
+  }
+
+  refresh(created, strategy, statsFile) {
+    return this.fleetOp("read", created, strategy, statsFile);
+  }
+
+  destroy(created, strategy = "ours", statsFile) {
+    return this.fleetOp("delete", created, strategy, statsFile);
   }
 }
 
@@ -292,28 +363,50 @@ const callName = (r) => (r.cloud === "compshare" ? r.action ?? r.route : r.route
 const CREATE_CALL = { ppioInstance: "POST /gpus/v2/instances", ppioEndpoint: "POST /gpus/v2/endpoints", compShareInstance: "CreateCompShareInstance" };
 const POLLER = { ppioInstance: "ppio instances", ppioEndpoint: "ppio endpoints", compShareInstance: "compshare instances" };
 
-async function measure({ emu, work, provisionMs }, runner, kind, n, strategy) {
-  const statsFile = join(work, `stats-${runner.path}-${kind}-${n}-${strategy}.json`);
+function tally(requests) {
+  const calls = {};
+  for (const r of requests) calls[callName(r)] = (calls[callName(r)] ?? 0) + 1;
+  return calls;
+}
+
+function readStats(statsFile, kind) {
+  try {
+    const stats = JSON.parse(readFileSync(statsFile, "utf8"));
+    return { stats, poller: stats.pollers.find((p) => p.name === POLLER[kind]) };
+  } catch {
+    return {};
+  }
+}
+
+/** What every row says about the API calls and the polling of one operation. */
+function callFields(kind, n, requests, poller, stats) {
+  const calls = tally(requests);
+  const describes = calls.DescribeCompShareInstance ?? 0;
+  return {
+    apiCalls: Object.fromEntries(Object.entries(calls).sort().map(([k, v]) => [k, round(v / n, 2)])),
+    apiCallsTotal: requests.length,
+    apiCallsPerObject: round(requests.length / n, 2),
+    describeCalls: kind === "compShareInstance" ? describes : undefined,
+    pollTicks: poller?.ticks ?? null,
+    pollsPerTick: poller && poller.ticks ? round(poller.idsPolled / poller.ticks, 2) : null,
+    maxIdsPerTick: poller?.maxIdsPerTick ?? null,
+    describeCallsPerTick: kind === "compShareInstance" && poller?.ticks ? round(describes / poller.ticks, 2) : undefined,
+    peakRssMb: stats ? round(stats.peakRssMb, 1) : null,
+  };
+}
+
+/** `pulumi up` of a new fleet (not destroyed: the caller refreshes and destroys it). */
+async function measureCreate({ emu, work, provisionMs }, runner, kind, n, strategy) {
+  const statsFile = join(work, `stats-${runner.path}-create-${kind}-${n}-${strategy}-${++statsCounter}.json`);
   const from = emu.requests.length;
   const created = await runner.create(kind, n, strategy, statsFile);
   const requests = emu.requests.slice(from).filter((r) => r.cloud !== "emulator");
-  await runner.destroy(created);
-
-  const calls = {};
-  for (const r of requests) calls[callName(r)] = (calls[callName(r)] ?? 0) + 1;
-  const total = requests.length;
-  let stats;
-  try {
-    stats = JSON.parse(readFileSync(statsFile, "utf8"));
-  } catch {
-    stats = undefined;
-  }
-  const poller = stats?.pollers.find((p) => p.name === POLLER[kind]);
+  const { stats, poller } = readStats(statsFile, kind);
   const posts = requests.filter((r) => callName(r) === CREATE_CALL[kind]).map((r) => r.at);
-  const describes = calls.DescribeCompShareInstance ?? 0;
   const wallSeconds = created.wallMs / 1000;
   const cloudSeconds = provisionMs / 1000;
   const rec = {
+    op: "create",
     resource: kind,
     n,
     path: runner.path,
@@ -321,22 +414,43 @@ async function measure({ emu, work, provisionMs }, runner, kind, n, strategy) {
     wallSeconds: round(wallSeconds),
     cloudSeconds,
     ratio: round(wallSeconds / cloudSeconds, 3),
-    apiCalls: Object.fromEntries(Object.entries(calls).sort().map(([k, v]) => [k, round(v / n, 2)])),
-    apiCallsPerObject: round(total / n, 2),
+    ...callFields(kind, n, requests, poller, stats),
     stateChangesPerObject: poller ? round(poller.stateChanges / n, 2) : null,
-    pollTicks: poller?.ticks ?? null,
-    pollsPerTick: poller && poller.ticks ? round(poller.idsPolled / poller.ticks, 2) : null,
-    maxIdsPerTick: poller?.maxIdsPerTick ?? null,
-    describeCallsPerTick: kind === "compShareInstance" && poller?.ticks ? round(describes / poller.ticks, 2) : undefined,
     providerBytes: created.providerBytes,
-    peakRssMb: stats ? round(stats.peakRssMb, 1) : null,
     // Where the time beyond the cloud's goes: before the first create reached the cloud, the
     // spread of the creates, and from the last object being ready to `up` returning.
     startupSeconds: posts.length ? round((posts[0] - created.startedAt) / 1000) : null,
     createSpreadSeconds: posts.length ? round((Math.max(...posts) - Math.min(...posts)) / 1000) : null,
   };
   if (posts.length) rec.tailSeconds = round((created.endedAt - (Math.max(...posts) + provisionMs)) / 1000);
-  return rec;
+  return { rec, created };
+}
+
+let statsCounter = 0;
+
+/** `pulumi refresh` or `pulumi destroy` of a fleet made by measureCreate. */
+async function measureOp({ emu, work, deleteSeconds }, runner, op, created, strategy) {
+  const kind = created.kind;
+  const n = created.n;
+  const statsFile = join(work, `stats-${runner.path}-${op}-${kind}-${n}-${strategy}-${++statsCounter}.json`);
+  const from = emu.requests.length;
+  const done = await runner[op](created, strategy, statsFile);
+  const requests = emu.requests.slice(from).filter((r) => r.cloud !== "emulator");
+  const { stats, poller } = readStats(statsFile, kind);
+  return {
+    op,
+    resource: kind,
+    n,
+    path: runner.path,
+    strategy,
+    wallSeconds: round(done.wallMs / 1000),
+    cloudSeconds: op === "destroy" ? deleteSeconds[kind] : 0,
+    attempts: done.attempts,
+    ...callFields(kind, n, requests, poller, stats),
+    reads: poller?.reads ?? null,
+    // From the first read arriving in the provider process to the last one answered.
+    readSpanSeconds: poller?.reads ? round((poller.lastReadAt - poller.firstReadAt) / 1000) : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,65 +458,124 @@ async function measure({ emu, work, provisionMs }, runner, kind, n, strategy) {
 // loads it on its first call), next to bare Node and the Pulumi SDK the host itself loads.
 
 async function startup() {
-  /** Median load time and peak RSS of a fresh Node process that requires `modules`, over 5 runs. */
-  const sample = async (...modules) => {
-    const code =
-      `const t = performance.now(); for (const m of ${JSON.stringify(modules)}) require(m); ` +
-      `process.stdout.write(JSON.stringify({ ms: performance.now() - t, rssMb: process.resourceUsage().maxRSS / 1024 }));`;
+  /** Median over 5 fresh Node processes of what `code` prints (a JSON object of numbers). */
+  const sample = async (code) => {
     const runs = [];
-    for (let i = 0; i < 5; i++) runs.push({ ...JSON.parse(must(await run(process.execPath, ["-e", code]), "node -e").out) });
-    return { requireMs: round(median(runs.map((r) => r.ms)), 1), peakRssMb: round(median(runs.map((r) => r.rssMb)), 1) };
+    for (let i = 0; i < 5; i++) runs.push(JSON.parse(must(await run(process.execPath, ["-e", code]), "node -e").out));
+    return Object.fromEntries(Object.keys(runs[0]).map((k) => [k, round(median(runs.map((r) => r[k])), 1)]));
   };
+  const requireAll = (...modules) =>
+    `const t = performance.now(); for (const m of ${JSON.stringify(modules)}) require(m); ` +
+    `process.stdout.write(JSON.stringify({ requireMs: performance.now() - t, peakRssMb: process.resourceUsage().maxRSS / 1024 }));`;
   const runtime = join(dist, "runtime.js");
   const sdk = require.resolve("@pulumi/pulumi");
+  /**
+   * In a process that has loaded the SDK (as Pulumi's provider host has), the time from
+   * requiring the runtime to: the require returning; the provider being handed to the host
+   * (what a check or diff loads); and the first session made (what a read, create or delete
+   * loads before its first request: the client, the transport and undici).
+   */
+  const inProvider = (kind) => {
+    const context = join(dist, kind === "compShareInstance" ? "compshare" : "ppio", "context.js");
+    const session = kind === "compShareInstance" ? "compShareSession" : "ppioSession";
+    return (
+      `require(${JSON.stringify(sdk)}); ` +
+      `Object.assign(process.env, { PPIO_API_KEY: "k", COMPSHARE_PUBLIC_KEY: "p", COMPSHARE_PRIVATE_KEY: "s" }); ` +
+      `const t0 = performance.now(); const rt = require(${JSON.stringify(runtime)}); const t1 = performance.now(); ` +
+      `rt.${kind}; const t2 = performance.now(); require(${JSON.stringify(context)}).${session}(); const t3 = performance.now(); ` +
+      `process.stdout.write(JSON.stringify({ requireMs: t1 - t0, providerMs: t2 - t0, firstCallMs: t3 - t0, peakRssMb: process.resourceUsage().maxRSS / 1024 }));`
+    );
+  };
   return {
-    bareNode: await sample(),
-    runtime: await sample(runtime),
-    pulumiSdk: await sample(sdk),
-    // What the provider process holds: the SDK (its host loads it) and then our runtime.
-    runtimeAfterSdk: await sample(sdk, runtime),
+    bareNode: await sample(requireAll()),
+    runtime: await sample(requireAll(runtime)),
+    pulumiSdk: await sample(requireAll(sdk)),
+    inProvider: await (async () => {
+      const out = {};
+      for (const k of KINDS) out[k] = await sample(inProvider(k));
+      return out;
+    })(),
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const TARGETS = [
-  "wall ≤ 1.10 × cloud time at N = 50",
-  "CompShare Describe calls per tick = 1 for N ≤ 100",
-  "PPIO API calls per create ≤ 2 + observed state changes",
-  "__provider < 2 KB",
-];
+const T = {
+  wall: "create: wall ≤ 1.10 × cloud time at N = 50",
+  describePerTick: "create: CompShare Describe calls per tick ≤ 1 for N ≤ 100, ≤ 2 for N = 200",
+  ppioCreateCalls: "create: PPIO API calls per create ≤ 2 + observed state changes",
+  overhead: "our waiting beyond floor + cloud ≤ 0.5 s (median over N = 10, 50, 100)",
+  halfCalls: "API calls per object ≤ ½ the baseline's (N ≥ 10)",
+  refreshFloor: "refresh: wall ≤ 1.2 × the engine's floor",
+  csRefresh: "refresh: 100 CompShare instances in ≤ 2 Describe calls",
+  ppioRefresh: "refresh: 100 PPIO objects in ≤ 3 requests beyond the per-id GETs needed for tools",
+  load: "loading the runtime in the provider process ≤ 100 ms",
+  provider: "__provider < 2 KB",
+};
 
-function verdicts(records) {
+const TARGET_NS = [10, 50, 100];
+
+function verdicts(records, startup) {
   const ours = records.filter((r) => r.strategy === "ours");
+  const baselineOf = (r) => records.find((x) => x.strategy === "baseline" && x.op === r.op && x.resource === r.resource && x.n === r.n && x.path === r.path);
   const out = [];
-  for (const r of ours.filter((r) => r.n === 50)) {
-    out.push({ target: TARGETS[0], subject: `${r.resource} N=50, ${r.path}`, value: `${r.ratio}×`, met: r.ratio <= 1.1 });
+  const push = (target, subject, value, met) => out.push({ target, subject, value, met });
+  for (const r of ours.filter((r) => r.op === "create" && r.n === 50)) push(T.wall, `${r.resource} N=50, ${r.path}`, `${r.ratio}×`, r.ratio <= 1.1);
+  for (const r of ours.filter((r) => r.op === "create" && r.resource === "compShareInstance" && r.n <= 200)) {
+    const bound = r.n <= 100 ? 1 : 2;
+    push(T.describePerTick, `N=${r.n}, ${r.path}`, `${r.describeCallsPerTick} (bound ${bound})`, r.describeCallsPerTick <= bound);
   }
-  for (const r of ours.filter((r) => r.resource === "compShareInstance" && r.n <= 100)) {
-    out.push({ target: TARGETS[1], subject: `N=${r.n}, ${r.path}`, value: `${r.describeCallsPerTick}`, met: r.describeCallsPerTick === 1 });
-  }
-  for (const r of ours.filter((r) => r.resource.startsWith("ppio"))) {
+  for (const r of ours.filter((r) => r.op === "create" && r.resource.startsWith("ppio"))) {
     const bound = 2 + (r.stateChangesPerObject ?? 0);
-    out.push({
-      target: TARGETS[2],
-      subject: `${r.resource} N=${r.n}, ${r.path}`,
-      value: `${r.apiCallsPerObject} (bound ${round(bound)})`,
-      met: r.apiCallsPerObject <= bound,
-    });
+    push(T.ppioCreateCalls, `${r.resource} N=${r.n}, ${r.path}`, `${r.apiCallsPerObject} (bound ${round(bound)})`, r.apiCallsPerObject <= bound);
+  }
+  for (const op of ["create", "refresh", "destroy"]) {
+    for (const kind of KINDS) {
+      const rows = ours.filter((r) => r.op === op && r.resource === kind && TARGET_NS.includes(r.n) && r.beyondFloorSeconds !== null);
+      if (rows.length === 0) continue;
+      const m = median(rows.map((r) => r.beyondFloorSeconds));
+      const each = rows.map((r) => `N=${r.n}: ${r.beyondFloorSeconds} s (baseline ${baselineOf(r)?.beyondFloorSeconds ?? "–"})`).join(", ");
+      push(T.overhead, `${op} ${kind}, ${rows[0].path}`, `median ${round(m)} s; ${each}`, m <= 0.5);
+    }
+  }
+  for (const r of ours.filter((r) => r.n >= 10)) {
+    const b = baselineOf(r);
+    if (!b) continue;
+    push(T.halfCalls, `${r.op} ${r.resource} N=${r.n}, ${r.path}`, `${r.apiCallsPerObject} vs ${b.apiCallsPerObject}`, r.apiCallsPerObject <= b.apiCallsPerObject / 2);
+  }
+  for (const r of ours.filter((r) => r.op === "refresh" && r.floorRatio !== undefined)) {
+    push(T.refreshFloor, `${r.resource} N=${r.n}`, `${r.floorRatio}× (${r.wallSeconds} s vs ${r.floorSeconds} s)`, r.floorRatio <= 1.2);
+  }
+  for (const r of ours.filter((r) => r.op === "refresh" && r.n === 100)) {
+    if (r.resource === "compShareInstance") push(T.csRefresh, `${r.path}`, `${r.describeCalls}`, r.describeCalls <= 2);
+    else {
+      // Every fleet here recorded its SSH details at create, so no GET is needed for tools.
+      push(T.ppioRefresh, `${r.resource}, ${r.path}`, `${r.apiCallsTotal} requests`, r.apiCallsTotal <= 3);
+    }
+  }
+  if (startup) {
+    for (const [kind, v] of Object.entries(startup.inProvider)) {
+      push(T.load, kind, `${v.requireMs} ms to require, ${v.providerMs} ms to the provider, ${v.firstCallMs} ms to the first request`, v.firstCallMs <= 100);
+    }
   }
   const biggest = Math.max(...records.map((r) => r.providerBytes ?? 0));
-  out.push({ target: TARGETS[3], subject: "largest", value: `${biggest} B`, met: biggest < 2048 });
+  push(T.provider, "largest", `${biggest} B`, biggest < 2048);
   return out;
 }
 
+const detailOf = (r) =>
+  Object.entries(r.apiCalls)
+    .map(([k, v]) => `${k.replace("/gpus/v2/", "/")}: ${v}`)
+    .join("; ");
+
 function markdown(result) {
   const m = result.machine;
+  const st = result.settings;
   const lines = [
     `# Benchmark results`,
     "",
-    `Written by \`npm run bench\`${result.settings.full ? "" : " (a partial run: see settings)"} on ${m.date}.`,
+    `Written by \`npm run bench\`${st.full ? "" : ` (a narrowed run: kinds ${st.kinds.join(", ")}; refresh and destroy at N = ${st.ns.join(", ") || "none"}; create at N = ${st.createNs.join(", ") || "none"} for ${st.createKinds.join(", ")}; provisioning ${st.provisionMs / 1000} s; deletes ${st.deleteMs / 1000} s)`} on ${m.date}.`,
     "",
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB memory, ${m.os}; Node ${m.node}; Pulumi CLI ${m.pulumi ?? "none (provider path)"}` +
       (m.pulumiLanguageHost ? ` (language host: ${m.pulumiLanguageHost})` : "") +
@@ -410,50 +583,83 @@ function markdown(result) {
       `load average ${m.loadAverageBefore.join(" / ")} before, ${m.loadAverageAfter.join(" / ")} after. ` +
       `The machine was shared with other work, so absolute times are noisy; the ratios are what to read.`,
     "",
-    `Settings: provisioning ${result.settings.provisionMs / 1000} s from create to ready for every kind (the emulator's ` +
-      `\`ppio.provisionMs\`, \`ppio.endpointCreateMs\`, \`compshare.provisionMs\`). Path \`engine\`: ` +
-      `\`pulumi up --yes --skip-preview --parallel ${PARALLEL}\` of one new stack per row (file backend, credentials ` +
-      `from the environment), timed from start to exit. Path \`provider\`: the runtime providers driven directly ` +
-      `(check + create of the whole fleet at once in a fresh Node process, timed from the first check to the last ` +
-      `create returning)` +
-      (result.settings.path === "engine" ? ", run for the largest N only, to show the waiting without the engine" : ", because no Pulumi CLI was found") +
-      `. API calls are the emulator's request log during the create (per object, by route or CompShare Action); ` +
-      `ticks, polls per tick, observed state changes and peak RSS come from the provider process itself ` +
-      `(\`GPU_CLOUD_STATS_FILE\`). Ours = the shared poller as shipped; baseline = \`GPU_CLOUD_POLL_STRATEGY=naive\` (each object polled on its own, first after 3 s, then every 5 s).`,
+    `Settings: provisioning ${st.provisionMs / 1000} s from create to ready for every kind; deletes ${st.deleteMs / 1000} s ` +
+      `(PPIO: DELETE to gone; CompShare: stop, then terminate, each ${st.deleteMs / 1000} s). Path \`engine\`: ` +
+      `\`pulumi up|refresh|destroy --yes --skip-preview --parallel ${PARALLEL}\` (file backend, credentials from the environment), ` +
+      `timed from start to exit. Create rows: \`up\` of a new stack, ours then the baseline. Refresh and destroy rows, per kind and N: ` +
+      `a fleet made at once (provisioning 0), \`refresh\` of it with ours and then with the baseline, \`destroy\` with ours; ` +
+      `a second fleet destroyed with the baseline. Path \`provider\`: the runtime providers ` +
+      `driven directly, every object's call at once in a fresh Node process, timed from the first call to the last return` +
+      (st.path === "engine" ? "" : ", because no Pulumi CLI was found") +
+      `. API calls are the emulator's request log during the operation (per object, by route or CompShare Action); ` +
+      `ticks, polls per tick, state changes and peak RSS come from the provider process itself (\`GPU_CLOUD_STATS_FILE\`). ` +
+      `Ours = the shared poller as shipped; baseline = \`GPU_CLOUD_POLL_STRATEGY=naive\`: each object polled on its own, first after 3 s, ` +
+      `then every 5 s, and each read a request of its own.`,
     "",
-    "## Fleet creation",
+    `Floors: for \`up\`, the same \`up\` against an emulator whose objects are ready at once (the engine, the program, the provider ` +
+      `process and our first poll); for \`refresh\` and \`destroy\`, the same operation on a stack of N dynamic resources with the same ` +
+      `inputs whose provider makes no API call, measured next to ours (for a refresh, the mean of one right before ours and one right after the baseline's). "Beyond floor + cloud" is the wall time left after subtracting ` +
+      `the floor and the cloud's own time (provisioning, deletes; none for a refresh): the waiting's own overhead, noisy to ±0.5 s here.`,
     "",
-    "| resource | N | path | strategy | wall s | ratio to cloud | API calls / object | of which | state changes / object | polls / tick | ticks | peak RSS MB |",
-    "|---|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
   ];
-  for (const r of result.records) {
-    const detail = Object.entries(r.apiCalls)
-      .map(([k, v]) => `${k.replace("/gpus/v2/", "/")}: ${v}`)
-      .join("; ");
+  if (result.floors?.length) {
     lines.push(
-      `| ${r.resource} | ${r.n} | ${r.path} | ${r.strategy} | ${r.wallSeconds} | ${r.ratio} | ${r.apiCallsPerObject} | ${detail} | ` +
+      "Engine floors (no API calls), measured next to each kind's rows: " +
+        result.floors.map((f) => `${f.kind} N = ${f.n}: refresh ${f.refreshRuns.join(" / ")} s (before ours · after the baseline's), destroy ${f.destroySeconds} s`).join("; ") +
+        ".",
+      "",
+    );
+  }
+  const pair = (op) =>
+    result.records
+      .filter((r) => r.op === op && r.strategy === "ours")
+      .map((r) => [r, result.records.find((x) => x.op === op && x.strategy === "baseline" && x.resource === r.resource && x.n === r.n && x.path === r.path)]);
+
+  lines.push(
+    "## Fleet creation (`pulumi up`)",
+    "",
+    "| resource | N | path | strategy | wall s | ratio to cloud | floor s | beyond floor + cloud s | API calls / object | of which | state changes / object | polls / tick | ticks | peak RSS MB |",
+    "|---|---:|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+  );
+  for (const r of result.records.filter((r) => r.op === "create")) {
+    lines.push(
+      `| ${r.resource} | ${r.n} | ${r.path} | ${r.strategy} | ${r.wallSeconds} | ${r.ratio} | ${r.floorSeconds} | ${r.beyondFloorSeconds} | ${r.apiCallsPerObject} | ${detailOf(r)} | ` +
         `${r.stateChangesPerObject ?? "–"} | ${r.pollsPerTick ?? "–"}${r.describeCallsPerTick !== undefined ? ` (${r.describeCallsPerTick} Describe/tick)` : ""} | ${r.pollTicks ?? "–"} | ${r.peakRssMb ?? "–"} |`,
     );
   }
   lines.push(
     "",
-    "Ours against the baseline (same kind, N and path, measured back to back). The floor is the same run against " +
-      "an emulator whose objects are ready at once: what the engine (on the engine path), the provider process and " +
-      "one first poll cost by themselves. \"Beyond floor + cloud\" is the wall time left after subtracting both: the waiting's own overhead " +
-      "(detection lag, staggered starts), noisy to ±0.5 s on this machine.",
+    "Ours: first create after · create spread · tail after the last object was ready: " +
+      pair("create")
+        .map(([r]) => `${r.resource} N=${r.n} ${r.startupSeconds} · ${r.createSpreadSeconds} · ${r.tailSeconds ?? "–"} s`)
+        .join("; ") +
+      ".",
     "",
+    "## Refresh (`pulumi refresh`)",
+    "",
+    "The reads' span is the time from the first read reaching the provider process to the last one answered: " +
+      "the part of the wall time that is ours (the engine sends the reads as its parallelism allows).",
+    "",
+    "| resource | N | path | wall s ours · baseline | floor s | ours / floor | baseline / floor | reads' span s ours · baseline | API calls / object ours · baseline | requests ours (of which) | requests baseline |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|",
   );
-  lines.push(
-    "| resource | N | path | wall ours / baseline | API calls ours / baseline | floor s | ours beyond floor + cloud s | baseline beyond floor + cloud s | ours: first create after · create spread · tail after last ready |",
-    "|---|---:|---|---:|---:|---:|---:|---:|---|",
-  );
-  for (const r of result.records.filter((r) => r.strategy === "ours")) {
-    const b = result.records.find((x) => x.strategy === "baseline" && x.resource === r.resource && x.n === r.n && x.path === r.path);
-    if (!b) continue;
+  for (const [r, b] of pair("refresh")) {
     lines.push(
-      `| ${r.resource} | ${r.n} | ${r.path} | ${round(r.wallSeconds / b.wallSeconds, 3)} | ${round(r.apiCallsPerObject / b.apiCallsPerObject, 3)} | ` +
-        `${r.floorSeconds} | ${r.beyondFloorSeconds} | ${b.beyondFloorSeconds} | ` +
-        `${r.startupSeconds} s · ${r.createSpreadSeconds} s · ${r.tailSeconds ?? "–"} s |`,
+      `| ${r.resource} | ${r.n} | ${r.path} | ${r.wallSeconds} · ${b?.wallSeconds ?? "–"} | ${r.floorSeconds} | ${r.floorRatio ?? "–"} | ${b?.floorRatio ?? "–"} | ` +
+        `${r.readSpanSeconds ?? "–"} · ${b?.readSpanSeconds ?? "–"} | ${r.apiCallsPerObject} · ${b?.apiCallsPerObject ?? "–"} | ${r.apiCallsTotal} (${detailOf(r)}) | ${b?.apiCallsTotal ?? "–"} |`,
+    );
+  }
+  lines.push(
+    "",
+    "## Fleet destruction (`pulumi destroy`)",
+    "",
+    "| resource | N | path | wall s ours · baseline | floor s | cloud s | beyond floor + cloud s ours · baseline | API calls / object ours · baseline | of which (ours) | polls / tick (ours) |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---|---:|",
+  );
+  for (const [r, b] of pair("destroy")) {
+    lines.push(
+      `| ${r.resource} | ${r.n} | ${r.path} | ${r.wallSeconds} · ${b?.wallSeconds ?? "–"} | ${r.floorSeconds} | ${r.cloudSeconds} | ` +
+        `${r.beyondFloorSeconds} · ${b?.beyondFloorSeconds ?? "–"} | ${r.apiCallsPerObject} · ${b?.apiCallsPerObject ?? "–"} | ${detailOf(r)} | ${r.pollsPerTick ?? "–"} |`,
     );
   }
   lines.push("", "## Preview and start-up", "");
@@ -468,10 +674,15 @@ function markdown(result) {
   }
   const s = result.startup;
   lines.push(
-    `- Loading \`pulumi-gpu-cloud/runtime\` in a fresh Node process (median of 5): ${s.runtime.requireMs} ms, ` +
-      `peak RSS ${s.runtime.peakRssMb} MB (bare Node: ${s.bareNode.peakRssMb} MB). In the provider process, which has ` +
-      `loaded the Pulumi SDK already (${s.pulumiSdk.requireMs} ms, ${s.pulumiSdk.peakRssMb} MB), SDK + runtime take ` +
-      `${s.runtimeAfterSdk.requireMs} ms and ${s.runtimeAfterSdk.peakRssMb} MB.`,
+    `- Requiring \`pulumi-gpu-cloud/runtime\` in a fresh Node process (median of 5): ${s.runtime.requireMs} ms, ` +
+      `peak RSS ${s.runtime.peakRssMb} MB (bare Node: ${s.bareNode.peakRssMb} MB). The Pulumi SDK, which the provider host loads ` +
+      `first: ${s.pulumiSdk.requireMs} ms, ${s.pulumiSdk.peakRssMb} MB.`,
+    `- In a process that has loaded the SDK, from requiring the runtime to the require returning · the provider handed to the host ` +
+      `(what a check or diff loads) · the first session made (what a read, create or delete loads before its first request), median of 5: ` +
+      Object.entries(s.inProvider)
+        .map(([k, v]) => `${k} ${v.requireMs} · ${v.providerMs} · ${v.firstCallMs} ms`)
+        .join("; ") +
+      ".",
     `- Serialized \`__provider\`: ${Math.max(...result.records.map((r) => r.providerBytes ?? 0))} bytes (largest in the state).`,
     "",
     "## Targets",
@@ -504,12 +715,12 @@ async function main() {
   const loadBefore = os.loadavg().map((x) => round(x, 2));
 
   const work = mkdtempSync(join(os.tmpdir(), "gpu-cloud-bench-"));
-  /** An emulator with the given provisioning time and a runner wired to it. */
-  const bed = async (name, provisionMs) => {
+  /** An emulator with the given provisioning and delete times and a runner wired to it. */
+  const bed = async (name, provisionMs, deleteMs) => {
     const emu = await startEmulator({
       timings: {
-        ppio: { provisionMs, endpointCreateMs: provisionMs, deleteMs: 200, endpointDeleteMs: 200 },
-        compshare: { provisionMs, stopMs: 200, terminateMs: 200 },
+        ppio: { provisionMs, endpointCreateMs: provisionMs, deleteMs, endpointDeleteMs: deleteMs },
+        compshare: { provisionMs, stopMs: deleteMs, terminateMs: deleteMs },
       },
     });
     // Room for the largest fleet: the emulator's defaults (20 instances, a few cards) model a small account.
@@ -517,49 +728,104 @@ async function main() {
     emu.compshare.setStock("4090", 1_000);
     const dir = join(work, name);
     mkdirSync(dir);
-    return { emu, work: dir, provisionMs, engine: cli ? new EngineRunner(cli, dir, emu) : null, provider: new ProviderRunner(emu) };
+    // What a destroy waits for in the cloud: PPIO deletes; CompShare stops, then terminates.
+    const deleteSeconds = { ppioInstance: deleteMs / 1000, ppioEndpoint: deleteMs / 1000, compShareInstance: (2 * deleteMs) / 1000 };
+    return { emu, work: dir, provisionMs, deleteSeconds, engine: cli ? new EngineRunner(cli, dir, emu) : null, provider: new ProviderRunner(emu) };
   };
-  const main = await bed("main", o.provisionMs);
+  // Create rows: provisioning as set, deletes quick (they are not measured there).
+  const main = await bed("main", o.provisionMs, 200);
+  // Refresh and destroy rows: fleets made at once, deletes as set.
+  const ops = await bed("ops", 0, o.deleteMs);
   // The same `up` against a cloud that is ready at once: what the engine and the provider
   // process cost by themselves (plus our first poll), so the rest of the wall time can be
   // told apart from it.
-  const floor = await bed("floor", 0);
+  const floor = await bed("floor", 0, 200);
   const path = cli ? "engine" : "provider";
   say(`path: ${path}${cli ? ` (pulumi ${cli.version})` : " (no Pulumi CLI found: runtime providers driven directly)"}`);
   const records = [];
+  const floors = [];
   let preview;
-  /** Floor, ours and baseline of one kind and N, back to back. */
   /** One measurement, once more if it failed (the run is long and the checkout is shared). */
-  const measureOnce = async (b, which, kind, n, strategy) => {
+  const again = async (what, fn) => {
     try {
-      return await measure(b, b[which], kind, n, strategy);
+      return await fn();
     } catch (e) {
-      say(`  failed, measuring again: ${String(e.message).split("\n").slice(0, 4).join(" ")}`);
-      return measure(b, b[which], kind, n, strategy);
+      say(`  ${what} failed, measuring again: ${String(e.message).split("\n").slice(0, 4).join(" ")}`);
+      return fn();
     }
   };
-  const measureAll = async (which, kind, n) => {
-    say(`${kind} × ${n}, ${which} path (floor: ready at once, best of two)…`);
-    // Best of two: a floor inflated by someone else's work on this machine would flatter the rest.
-    const floors = [await measureOnce(floor, which, kind, n, "ours"), await measureOnce(floor, which, kind, n, "ours")];
-    const f = floors.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
+  const show = (r) =>
+    say(
+      `  ${r.op} ${r.strategy}: ${r.wallSeconds} s (floor ${r.floorSeconds ?? "–"} s, beyond floor + cloud ${r.beyondFloorSeconds ?? "–"} s), ` +
+        `${r.apiCallsPerObject} calls/object (${r.apiCallsTotal}), ${r.pollsPerTick ?? "–"} polls/tick over ${r.pollTicks ?? "–"} ticks`,
+    );
+  /**
+   * The engine's own floor for refresh and destroy of n resources: the same operation on a
+   * stack of n dynamic resources with the same inputs whose provider makes no API call,
+   * measured next to ours (the load on a shared machine drifts within minutes): a refresh of
+   * one such stack (kept per N) right before ours and right after the baseline's, and the
+   * destroy of a second one between our destroy and the baseline's.
+   */
+  const floorStacks = new Map();
+  const floorStack = async (n) => {
+    if (!floorStacks.has(n)) floorStacks.set(n, await again("floor", () => ops.engine.create("floor:compShareInstance", n, "ours")));
+    return floorStacks.get(n);
+  };
+  const floorRefresh = async (n) => round((await ops.engine.refresh(await floorStack(n), "ours")).wallMs / 1000);
+  const floorDestroy = async (n) => {
+    const created = await again("floor", () => ops.engine.create("floor:compShareInstance", n, "ours"));
+    return round((await ops.engine.destroy(created)).wallMs / 1000);
+  };
+  const withFloor = (rec, floorSeconds) => {
+    rec.floorSeconds = floorSeconds;
+    rec.beyondFloorSeconds = round(rec.wallSeconds - floorSeconds - rec.cloudSeconds);
+    if (rec.op === "refresh" && floorSeconds > 0) rec.floorRatio = round(rec.wallSeconds / floorSeconds, 3);
+    records.push(rec);
+    show(rec);
+  };
+  /** Create rows: the floor (ready at once), then ours and the baseline. */
+  const createSeries = async (which, kind, n) => {
+    say(`${kind} × ${n}, ${which} path: create floor (ready at once)…`);
+    const f = await again("floor", async () => {
+      const { rec, created } = await measureCreate(floor, floor[which], kind, n, "ours");
+      await floor[which].destroy(created);
+      return rec;
+    });
     for (const strategy of ["ours", "baseline"]) {
-      say(`${kind} × ${n}, ${which} path (${strategy})…`);
-      const rec = await measureOnce(main, which, kind, n, strategy);
-      rec.floorSeconds = f.wallSeconds;
-      rec.beyondFloorSeconds = round(rec.wallSeconds - f.wallSeconds - rec.cloudSeconds);
-      records.push(rec);
-      say(
-        `  ${rec.wallSeconds} s (${rec.ratio}× cloud; floor ${f.wallSeconds} s), ${rec.apiCallsPerObject} calls/object, ` +
-          `${rec.pollsPerTick ?? "–"} polls/tick over ${rec.pollTicks ?? "–"} ticks, RSS ${rec.peakRssMb ?? "–"} MB`,
-      );
+      say(`${kind} × ${n}, ${which} path: create (${strategy})…`);
+      const { rec, created } = await again("create", () => measureCreate(main, main[which], kind, n, strategy));
+      await main[which].destroy(created);
+      withFloor(rec, f.wallSeconds);
     }
+  };
+  /** Refresh and destroy rows: a fleet refreshed with ours then the baseline and destroyed with ours; a second destroyed with the baseline. */
+  const opsSeries = async (which, kind, n) => {
+    const engine = which === "engine";
+    say(`${kind} × ${n}, ${which} path: refresh and destroy…`);
+    const fleet = async () => (await again("create", () => measureCreate(ops, ops[which], kind, n, "ours"))).created;
+    const first = await fleet();
+    const floorBefore = engine ? await floorRefresh(n) : 0;
+    const refreshes = [];
+    for (const s of ["ours", "baseline"]) refreshes.push(await measureOp(ops, ops[which], "refresh", first, s));
+    const floorAfter = engine ? await floorRefresh(n) : 0;
+    const refreshFloor = round((floorBefore + floorAfter) / 2);
+    for (const r of refreshes) {
+      r.floorRuns = [floorBefore, floorAfter];
+      withFloor(r, refreshFloor);
+    }
+    const ours = await measureOp(ops, ops[which], "destroy", first, "ours");
+    const destroyFloor = engine ? await floorDestroy(n) : 0;
+    const second = await fleet();
+    const baseline = await measureOp(ops, ops[which], "destroy", second, "baseline");
+    withFloor(ours, destroyFloor);
+    withFloor(baseline, destroyFloor);
+    floors.push({ kind, n, refreshRuns: [floorBefore, floorAfter], destroySeconds: destroyFloor });
   };
   try {
-    for (const kind of o.kinds) for (const n of o.ns) await measureAll(path, kind, n);
-    // With the engine in the loop, its own start-up weighs on every ratio; the largest fleet
-    // once more without it shows what the waiting itself costs.
-    if (cli) for (const kind of o.kinds) await measureAll("provider", kind, Math.max(...o.ns));
+    for (const kind of o.kinds) {
+      for (const n of o.ns) await opsSeries(path, kind, n);
+      if (o.createKinds.includes(kind)) for (const n of o.createNs) await createSeries(path, kind, n);
+    }
     if (cli) {
       const runs = [];
       const from = main.emu.requests.length;
@@ -573,7 +839,8 @@ async function main() {
       say(`preview of ${o.previewN} resources: ${preview.seconds} s`);
     }
   } finally {
-    for (const { emu } of [main, floor]) {
+    for (const created of floorStacks.values()) await ops.engine.destroy(created).catch(() => undefined);
+    for (const { emu } of [main, ops, floor]) {
       const left = emu.ppio.instances().length + emu.ppio.endpoints().length + emu.compshare.instances().length;
       if (left > 0) say(`warning: ${left} objects left in an emulator`);
       await emu.close();
@@ -594,16 +861,17 @@ async function main() {
       loadAverageBefore: loadBefore,
       loadAverageAfter: os.loadavg().map((x) => round(x, 2)),
     },
-    settings: { full: o.full, path, provisionMs: o.provisionMs, kinds: o.kinds, ns: o.ns, parallel: cli ? Number(PARALLEL) : null },
+    settings: { full: o.full, path, provisionMs: o.provisionMs, deleteMs: o.deleteMs, kinds: o.kinds, ns: o.ns, createKinds: o.createKinds, createNs: o.createNs, parallel: cli ? Number(PARALLEL) : null },
     records,
+    floors,
     preview: preview ?? null,
     startup: start,
   };
-  result.targets = verdicts(records);
+  result.targets = verdicts(records, start);
 
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });
-  const base = o.full ? "latest" : "quick";
+  const base = o.record ? "latest" : "quick";
   writeFileSync(join(outDir, `${base}.json`), JSON.stringify(result, null, 2) + "\n");
   const md = markdown(result);
   writeFileSync(join(outDir, `${base}.md`), md);

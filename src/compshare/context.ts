@@ -80,3 +80,13 @@ async function describeTick(client: CompShareClient, regions: Map<string, string
   );
   return out;
 }
+
+/**
+ * The instance as CompShare describes it now, from the tick shared with every read and wait
+ * of the moment: a refresh of 100 instances in one region costs one Describe, not 100.
+ * `null`: CompShare does not return it (Describe answers unknown ids with an empty set).
+ */
+export function readInstance(s: CompShareSession, id: string, region?: string): Promise<Observed<ApiInstance>> {
+  if (region) s.track(id, region);
+  return s.instances.read(id);
+}

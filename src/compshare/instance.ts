@@ -11,7 +11,7 @@ import { sleep } from "../core/http";
 import { type ConfigReader, goneOutsidePulumi, plain, progress, reasonOf, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import { type CompShareClient, OPERATION_IN_PROGRESS } from "./client";
-import { type CompShareSession, compShareSession } from "./context";
+import { type CompShareSession, compShareSession, readInstance } from "./context";
 import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, instanceInputsSchema } from "./schemas";
 
 type Props = Record<string, unknown>;
@@ -473,7 +473,7 @@ export const compShareInstance = {
 
   async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
     const region = typeof props.region === "string" ? props.region : undefined;
-    const live = await compShareSession().client.findInstance(id, region);
+    const live = await readInstance(compShareSession(), id, region);
     if (!live) return { id: "", props: {} };
     return { id, props: toOutputs(props, live, id, props.pricePerHour) };
   },
@@ -530,7 +530,7 @@ export const compShareInstance = {
       deadline: Date.now() + timeoutMs(timeouts, "delete", DEFAULT_TIMEOUTS.delete),
       setting: "timeouts.delete",
     };
-    let live: Observed<ApiInstance> = await s.client.findInstance(id, t.region || undefined);
+    let live: Observed<ApiInstance> = await readInstance(s, id, t.region);
     if (!live) return; // already gone: the goal is met
     t.spot ||= live.ChargeType === "Spot";
     if (!STABLE.has(live.State)) live = await waitFor(t, "stable", untilStableOrGone);
@@ -543,7 +543,7 @@ export const compShareInstance = {
       }
       await underLock(t, "TerminateCompShareInstance", () => s.client.terminateInstance(where(t)), (live) => !live);
     } catch (e) {
-      if (!(await s.client.findInstance(id, t.region || undefined))) return;
+      if (!(await readInstance(s, id, t.region))) return;
       throw e;
     }
     await waitFor(t, "deleted", untilGone);

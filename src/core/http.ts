@@ -16,7 +16,7 @@
  * throttle must pause every request to the same cloud rather than only the one that was refused,
  * and because we want jittered backoff.
  */
-import { Agent, errors as undiciErrors, request, type Dispatcher } from "undici";
+import type { Agent, Dispatcher, errors as UndiciErrors } from "undici";
 import {
   type Cloud,
   GpuCloudError,
@@ -25,6 +25,34 @@ import {
   Redactor,
   TimeoutError,
 } from "./errors";
+
+/**
+ * undici, loaded when the first transport is made, so calls that send nothing (check,
+ * diff) never pay for it. Only the pieces a transport uses: undici's index module loads
+ * every dispatcher, mock, cache and WebSocket class it has, which costs about twice as
+ * much. Should a release move those files, the index module stands in.
+ */
+interface Undici {
+  Agent: typeof Agent;
+  errors: typeof UndiciErrors;
+  request(dispatcher: Dispatcher, opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
+}
+let undiciModules: Undici | undefined;
+function undici(): Undici {
+  if (undiciModules) return undiciModules;
+  try {
+    const api = require("undici/lib/api") as { request(this: Dispatcher, opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> };
+    undiciModules = {
+      Agent: require("undici/lib/dispatcher/agent"),
+      errors: require("undici/lib/core/errors"),
+      request: (d, opts) => api.request.call(d, opts),
+    };
+  } catch {
+    const index = require("undici") as typeof import("undici");
+    undiciModules = { Agent: index.Agent, errors: index.errors, request: (d, opts) => d.request(opts) };
+  }
+  return undiciModules;
+}
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -129,7 +157,7 @@ export class HttpTransport {
     this.requestIdHeader = (opts.requestIdHeader ?? "x-request-id").toLowerCase();
     this.log = opts.log ?? (() => {});
     this.userAgent = opts.userAgent ?? "pulumi-gpu-cloud";
-    this.dispatcher = new Agent({ keepAliveTimeout: 4_000, connections: 32 });
+    this.dispatcher = new (undici().Agent)({ keepAliveTimeout: 4_000, connections: 32 });
   }
 
   /** Throttling answers received so far: the poller slows down when this grows. */
@@ -191,11 +219,12 @@ export class HttpTransport {
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     try {
-      const res = await request(url, {
+      const res = await undici().request(this.dispatcher, {
+        origin: url.origin,
+        path: url.pathname + url.search,
         method: req.method,
         headers: { "user-agent": this.userAgent, ...req.headers },
         body: req.body,
-        dispatcher: this.dispatcher,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         signal: AbortSignal.timeout(timeoutMs),
@@ -220,8 +249,8 @@ export class HttpTransport {
     const details = { cloud: this.cloud, operation: req.operation };
     const timedOut =
       err.name === "TimeoutError" ||
-      err instanceof undiciErrors.HeadersTimeoutError ||
-      err instanceof undiciErrors.BodyTimeoutError;
+      err instanceof undici().errors.HeadersTimeoutError ||
+      err instanceof undici().errors.BodyTimeoutError;
     if (timedOut) {
       return new TimeoutError(`no response within ${timeoutMs / 1000}s`, {
         ...details,

@@ -9,7 +9,7 @@ import { NotFoundError } from "../core/errors";
 import { type ConfigReader, deleteThenWait, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
-import { ppioSession } from "./context";
+import { ppioSession, readEndpoint } from "./context";
 import { createExactlyOnce } from "./create";
 import {
   type ApiEndpoint,
@@ -308,7 +308,7 @@ export const ppioEndpoint = {
   },
 
   async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
-    const live = await ppioSession().client.findEndpoint(id);
+    const live = await readEndpoint(ppioSession(), id);
     if (!live) return { id: "", props: {} };
     return { id, props: toOutputs(props, live, id) };
   },

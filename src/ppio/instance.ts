@@ -9,7 +9,7 @@ import { ConflictError, GpuCloudError, NotFoundError } from "../core/errors";
 import { type ConfigReader, deleteThenWait, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
-import { ppioSession } from "./context";
+import { ppioSession, readInstance } from "./context";
 import { createExactlyOnce } from "./create";
 import {
   type ApiInstance,
@@ -402,8 +402,8 @@ export const ppioInstance = {
   },
 
   async read(id: string, props: Props): Promise<{ id: string; props: Props }> {
-    const live = await ppioSession().client.findInstance(id);
-    if (isRemoved(live)) return { id: "", props: {} };
+    const live = await readInstance(ppioSession(), id, props);
+    if (!live || isRemoved(live)) return { id: "", props: {} };
     return { id, props: toOutputs(props, live, id) };
   },
 

@@ -125,6 +125,119 @@ describe("Poller", () => {
   });
 });
 
+describe("Poller.read", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("serves reads that arrive together with one fetch, each with its own state", async () => {
+    const f = fakeSource({ a: ["running"], b: ["exited"], c: [null] });
+    const p = new Poller(f.source, { log });
+    const got = await Promise.all(["a", "b", "c"].map((id) => p.read(id)));
+    expect(got).toEqual(["running", "exited", null]);
+    expect(f.calls).toEqual([["a", "b", "c"]]);
+    expect(p.stats.reads).toBe(3);
+    expect(p.waiting).toBe(0);
+    expect(lines).toEqual([]); // a read prints no progress line
+  });
+
+  it("waits for a quiet moment, but no longer than the gathering cap", async () => {
+    vi.useFakeTimers();
+    const ids = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    const f = fakeSource(Object.fromEntries(ids.map((id) => [id, ["running"]])));
+    const p = new Poller(f.source, { log, readQuietMs: 30, readGatherMs: 250 });
+    // one read every 20 ms: always within the quiet period, so only the cap ends the batch
+    const reads: Promise<unknown>[] = [];
+    for (const id of ids) {
+      reads.push(p.read(id));
+      await vi.advanceTimersByTimeAsync(20);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all(reads);
+    // 250 ms gathers 13 reads (0, 20, … 240 ms); the rest form the next batches
+    expect(f.calls.map((c) => c.length)).toEqual([13, 13, 4]);
+  });
+
+  it("reads a lone id within the quiet period", async () => {
+    vi.useFakeTimers();
+    const f = fakeSource({ a: ["running"] });
+    const p = new Poller(f.source, { log, readQuietMs: 30 });
+    const r = p.read("a");
+    await vi.advanceTimersByTimeAsync(29);
+    expect(f.calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(r).resolves.toBe("running");
+  });
+
+  it("shares a tick with waits: a read and a wait of the same moment cost one fetch", async () => {
+    const f = fakeSource({ a: ["creating", "running"], b: ["running"] });
+    // one request, however many ids: the read may come along on the wait's tick
+    const p = new Poller({ ...f.source, cost: () => 1 }, { minIntervalMs: 20, log, readQuietMs: 20 });
+    const wait = p.wait(spec("a"));
+    const read = p.read("b");
+    await expect(read).resolves.toBe("running");
+    expect(f.calls[0].sort()).toEqual(["a", "b"]);
+    await expect(wait).resolves.toBe("running");
+  });
+
+  it("tells the source which ids are reads", async () => {
+    const seen: string[][] = [];
+    const p = new Poller<string>(
+      {
+        async fetch(ids, reads) {
+          seen.push([...(reads ?? [])].sort());
+          return new Map(ids.map((id) => [id, "running"]));
+        },
+        cost: () => 1,
+      },
+      { minIntervalMs: 10, log, readQuietMs: 10 },
+    );
+    await Promise.all([p.wait(spec("w")), p.read("r1"), p.read("r2")]);
+    expect(seen[0]).toEqual(["r1", "r2"]);
+  });
+
+  it("fails every read of a failed fetch, transient or not, and keeps serving later reads", async () => {
+    const f = fakeSource({ a: ["running"], b: ["running"] });
+    const p = new Poller(f.source, { log });
+    f.failOnce(new ServerError("boom", { cloud: "ppio" }));
+    const outcomes = await Promise.allSettled([p.read("a"), p.read("b")]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    expect(f.calls).toHaveLength(1);
+    await expect(p.read("a")).resolves.toBe("running");
+    expect(p.waiting).toBe(0);
+  });
+
+  it("slows every wait down after a throttled read batch", async () => {
+    let throttles = 0;
+    const fetches: number[] = [];
+    const source: PollSource<string> = {
+      async fetch(ids) {
+        fetches.push(Date.now());
+        if (fetches.length === 1) throttles++; // the read batch met a throttling answer
+        return new Map(ids.map((id) => [id, "pending"]));
+      },
+    };
+    vi.useFakeTimers();
+    const p = new Poller(source, { minIntervalMs: 100, maxIntervalMs: 10_000, log, throttles: () => throttles, readQuietMs: 10 });
+    const reads = Promise.all([p.read("a"), p.read("b")]);
+    await vi.advanceTimersByTimeAsync(20);
+    await reads;
+    const start = Date.now();
+    void p.wait(spec("c", { timeoutMs: 60_000 })).catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(150);
+    // unthrottled, the wait's first poll would come after 100 ms; after the throttled batch, after 200 ms
+    expect(fetches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fetches).toHaveLength(2);
+    expect(fetches[1] - start).toBeGreaterThanOrEqual(200);
+  });
+
+  it("reads each id on its own, at once, under the naive strategy", async () => {
+    const f = fakeSource({ a: ["running"], b: ["running"] });
+    const p = new Poller(f.source, { strategy: "naive", log });
+    await Promise.all([p.read("a"), p.read("b")]);
+    expect(f.calls).toEqual([["a"], ["b"]]);
+  });
+});
+
 describe("the naive baseline strategy", () => {
   afterEach(() => vi.useRealTimers());
 
@@ -175,6 +288,34 @@ describe("PPIO's list-or-get poll source", () => {
     const out = await c.source.fetch(["a"]);
     expect(out.get("a")).toEqual({ id: "a", s: "running" });
     expect(c.calls).toEqual({ get: ["a"], list: 0 });
+  });
+
+  it("takes an id the previous listing showed and this one does not for gone, except for a read", async () => {
+    const items: Record<string, string> = { a: "removing", b: "removing", c: "running" };
+    const c = counting(items);
+    await c.source.fetch(["a", "b", "c"]);
+    delete items.a;
+    delete items.b;
+    c.calls.get = [];
+    const out = await c.source.fetch(["a", "b", "c"], new Set(["b"]));
+    expect(out.get("a")).toBeNull();
+    expect(out.get("b")).toBeNull();
+    expect(c.calls.get).toEqual(["b"]); // only the read's absence is confirmed by GET
+  });
+
+  it("maps records its gone predicate names to null", async () => {
+    const source = listOrGet(
+      async (id) => ({ id, s: "removed" }),
+      async () => [
+        { id: "a", s: "removed" },
+        { id: "b", s: "running" },
+      ],
+      (x) => x.s === "removed",
+    );
+    expect(await source.fetch(["a"])).toEqual(new Map([["a", null]]));
+    const out = await source.fetch(["a", "b"]);
+    expect(out.get("a")).toBeNull();
+    expect(out.get("b")).toEqual({ id: "b", s: "running" });
   });
 
   it("lists once for many ids and confirms the missing ones by get", async () => {
