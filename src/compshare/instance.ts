@@ -15,6 +15,7 @@ import { type CompShareSession, compShareSession } from "./context";
 import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, instanceInputsSchema } from "./schemas";
 import { interruptNotice, mayAdopt, rememberRecorded, remarkTag, stripRemarkTag } from "../core/identity";
 import { leftBehind } from "./adopt";
+import { assertEngineAlive, watchEngine } from "../core/engine";
 
 type Props = Record<string, unknown>;
 type Inputs = ReturnType<typeof instanceInputsSchema.parse>;
@@ -458,12 +459,14 @@ export const compShareInstance = {
     const name = args.name!;
     const s = compShareSession();
     const deadline = Date.now() + timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
+    watchEngine(progress);
     const resumed = args.marker ? await leftBehind(s.client, { region: args.region, zone: args.zone, name }, args.marker, inputs) : undefined;
     let id: string;
     if (resumed) id = resumed;
     else {
       if (args.checkCapacity !== false) await checkCapacity(s.client, args);
       const marker = createMarker(args.marker);
+      await assertEngineAlive("the instance create");
       id = await createExactlyOnce(s.client, toCreateParams(args, name, marker), marker, (x) => mayAdopt(inputs, x));
       progress(`${kind} ${id} created ("${name}")`);
     }

@@ -83,7 +83,8 @@ function entry(identity: string) {
 export function resolveMarker(news: Record<string, unknown>, olds: Record<string, unknown> | undefined): string | undefined {
   const identity = news.identity;
   if (typeof identity !== "string" || !IDENTITY.test(identity)) return undefined;
-  if (olds) {
+  // Pulumi's host passes `{}`, not undefined, when there are no old inputs.
+  if (olds && Object.keys(olds).length > 0) {
     const recorded = typeof olds.marker === "string" ? parseMarker(olds.marker) : undefined;
     const e = entry(identity);
     // An object recorded before markers existed carries none: a replacement starts at 0.

@@ -10,6 +10,7 @@
  * Without a marker (inputs from an older release, direct provider calls) the lookup after an
  * ambiguous failure matches by the unique name instead, as before.
  */
+import { assertEngineAlive, watchEngine } from "../core/engine";
 import { GpuCloudError } from "../core/errors";
 import { progress } from "../core/provider";
 
@@ -64,6 +65,7 @@ export async function createExactlyOnce<T extends { id: string; created_at?: num
   c: CreateOnce<T>,
 ): Promise<{ id: string; resumed: boolean }> {
   const kind = `ppio ${c.noun}`;
+  watchEngine(progress);
   if (c.marker) {
     let found: T[];
     try {
@@ -78,6 +80,7 @@ export async function createExactlyOnce<T extends { id: string; created_at?: num
   }
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
+    await assertEngineAlive(`the ${c.noun} create`);
     const sentAt = Date.now();
     try {
       return { id: await c.send(), resumed: false };

@@ -44,7 +44,7 @@ describe("check", () => {
   it("gives a rerun of a killed create (no old inputs) the same marker and generated name", () => {
     const first = check({ ...base, identity });
     resetIdentityMemory(); // a new provider process, maybe on another machine
-    const again = check({ ...base, identity });
+    const again = check({ ...base, identity }, {}); // Pulumi's host sends {} for "no old inputs"
     expect(first.marker).toBe(`${identity}.0`);
     expect(again.marker).toBe(first.marker);
     expect(again.name).toBe(first.name);

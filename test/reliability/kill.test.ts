@@ -1,0 +1,287 @@
+/**
+ * A killed `pulumi up` never buys a GPU twice or leaves one billing unseen (invariant 10),
+ * through the real CLI, a file backend and the emulator.
+ *
+ * Each scenario is one stack holding all four kinds of declaration (PpioInstance with a
+ * generated name and with an explicit one, PpioEndpoint, CompShareInstance). `pulumi up` is
+ * killed at one moment after the creates were sent (while the answers are on their way,
+ * during the readiness wait, or once the objects are ready but before the engine learnt it),
+ * by SIGKILL of the CLI and everything under it or by Ctrl-C twice. Then, as a user would:
+ * `pulumi cancel`, `pulumi up` again (in some scenarios on a "new machine": another
+ * PULUMI_HOME and checkout, only the backend shared), `pulumi refresh --clear-pending-creates`,
+ * `pulumi destroy`. After each: one cloud object per resource, each the one the state records,
+ * and nothing left after the destroy. A neighbour stack of the same program (same explicit
+ * name) stays deployed throughout: its objects must never be adopted or touched. Rows go to
+ * `.results/kill.json`.
+ */
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { identityOf, markerInEnvs, markerInRemark, parseMarker } from "../../src/core/identity";
+import { type Emulator, startEmulator } from "../../src/emulator/server";
+import { pulumiCli } from "../e2e/harness";
+import { e2eDescribe } from "../e2e/setup";
+import { DRIVERS } from "./drivers";
+import { cleanRoot, Machine, PROJECT, type Run } from "./kill-harness";
+import { type MatrixRow, writeResults } from "./run";
+
+type Point = "answer" | "wait" | "ready";
+type How = "SIGKILL" | "Ctrl-C twice";
+
+interface Scenario {
+  id: string;
+  point: Point;
+  how: How;
+  /** The rerun happens on another machine: new PULUMI_HOME and checkout, same backend. */
+  fresh?: boolean;
+  /** The killed up is a create-before-delete replacement of every resource. */
+  replace?: boolean;
+}
+
+const POINTS: Record<Point, string> = {
+  answer: "create sent, answer on its way",
+  wait: "during the readiness wait",
+  ready: "ready, not yet recorded",
+};
+
+const SCENARIOS: Scenario[] = [
+  { id: "kill-answer-sigkill", point: "answer", how: "SIGKILL" },
+  { id: "kill-answer-ctrlc2", point: "answer", how: "Ctrl-C twice" },
+  { id: "kill-wait-sigkill", point: "wait", how: "SIGKILL" },
+  { id: "kill-wait-ctrlc2", point: "wait", how: "Ctrl-C twice" },
+  { id: "kill-ready-sigkill", point: "ready", how: "SIGKILL" },
+  { id: "kill-ready-ctrlc2", point: "ready", how: "Ctrl-C twice" },
+  { id: "kill-wait-sigkill-new-machine", point: "wait", how: "SIGKILL", fresh: true },
+  { id: "kill-replacement-wait-sigkill", point: "wait", how: "SIGKILL", replace: true },
+];
+
+type Kind = "ppioInstance" | "ppioEndpoint" | "compShareInstance";
+interface Decl {
+  kind: Kind;
+  name: string;
+  label: string;
+  type: string;
+  args: Record<string, unknown>;
+}
+
+const DECLS: Decl[] = [
+  { kind: "ppioInstance", name: "pi", label: "PpioInstance", type: "pulumi-nodejs:dynamic/ppio:Instance", args: DRIVERS.PpioInstance.base },
+  {
+    kind: "ppioInstance",
+    name: "pi-named",
+    label: "PpioInstance (explicit name)",
+    type: "pulumi-nodejs:dynamic/ppio:Instance",
+    args: { ...DRIVERS.PpioInstance.base, name: "trainer-fixed" },
+  },
+  { kind: "ppioEndpoint", name: "pe", label: "PpioEndpoint", type: "pulumi-nodejs:dynamic/ppio:Endpoint", args: DRIVERS.PpioEndpoint.base },
+  { kind: "compShareInstance", name: "cs", label: "CompShareInstance", type: "pulumi-nodejs:dynamic/compshare:Instance", args: DRIVERS.CompShareInstance.base },
+];
+
+/** Changes that replace each resource (the README's tables). */
+const REPLACING: Record<string, Record<string, unknown>> = {
+  pi: { resource: { gpuNum: 1, rootfsSizeGb: 40 } },
+  "pi-named": { resource: { gpuNum: 1, rootfsSizeGb: 40 } },
+  pe: { appName: "replaced" },
+  cs: { remark: "replaced" },
+};
+
+const spec = (changed: boolean) => JSON.stringify(DECLS.map((d) => ({ kind: d.kind, name: d.name, args: { ...d.args, ...(changed ? REPLACING[d.name] : {}) } })));
+
+interface LiveObject {
+  id: string;
+  marker?: string;
+  ready: boolean;
+}
+
+/** Every object of the emulator with the marker it carries. */
+function objects(emu: Emulator): LiveObject[] {
+  return [
+    ...emu.ppio.instances().map((i) => ({ id: i.id, marker: markerInEnvs(i.envs), ready: i.status.status === "running" })),
+    ...emu.ppio.endpoints().map((e) => ({ id: e.id, marker: markerInEnvs(e.envs), ready: e.status.status === "running" })),
+    ...emu.compshare.instances().map((c) => ({ id: c.UHostId, marker: markerInRemark(c.Remark), ready: c.State === "Running" })),
+  ];
+}
+
+const identity = (stack: string, d: Decl) =>
+  identityOf({ organization: "organization", project: PROJECT, stack, type: d.type, name: d.name, parents: [] });
+
+const ofResource = (emu: Emulator, stack: string, d: Decl) => objects(emu).filter((o) => parseMarker(o.marker)?.identity === identity(stack, d));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, ms = 90_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+let emu: Emulator;
+let root: string;
+let bins: string[] = [];
+let machine: Machine;
+let neighbour: Map<string, string>;
+const rows: MatrixRow[] = [];
+let counter = 0;
+const cli = await pulumiCli();
+
+beforeAll(async () => {
+  if (!cli) return;
+  bins = cli.pathDirs ?? [cli.binDir];
+  emu = await startEmulator({ timings: { ppio: { provisionMs: 5000, endpointCreateMs: 5000 }, compshare: { provisionMs: 5000 } } });
+  mkdirSync(join(process.cwd(), ".pulumi-e2e"), { recursive: true });
+  root = mkdtempSync(join(process.cwd(), ".pulumi-e2e", "kill-"));
+  mkdirSync(join(root, "state"));
+  Machine.project(join(root, "m1"));
+  machine = new Machine(root, join(root, "m1"), bins, emu, join(root, "home-1"));
+  // The neighbour: the same program deployed as another stack, left running throughout.
+  await machine.ok(["stack", "init", "neighbour"]);
+  await machine.ok(["config", "set", "--stack", "neighbour", "kill:spec", spec(false)]);
+  await machine.ok(["up", "--yes", "--skip-preview", "--stack", "neighbour"]);
+  neighbour = new Map(DECLS.map((d) => [d.name, ofResource(emu, "neighbour", d).map((o) => o.id).join(",")]));
+}, 240_000);
+
+afterAll(async () => {
+  if (!cli) return;
+  if (rows.length > 0) writeResults("kill.json", rows);
+  await machine?.run(["destroy", "--yes", "--skip-preview", "--stack", "neighbour"]);
+  machine?.cleanup();
+  await emu?.close();
+  cleanRoot(root);
+}, 240_000);
+
+/** Waits for the kill point, with the faults that make it reachable. */
+async function reach(point: Point, stack: string): Promise<void> {
+  const mine = () => DECLS.map((d) => ofResource(emu, stack, d));
+  if (point === "answer") {
+    await until("every create request", () => {
+      const r = emu.requests.filter((q) => q.fault?.startsWith("delay"));
+      return r.length >= DECLS.length;
+    });
+    return;
+  }
+  await until("every object to exist", () => mine().every((o) => o.length > 0));
+  if (point === "wait") return;
+  // Every poll from now on hangs: the provider cannot learn that the objects became ready.
+  emu.faults.add({ cloud: "ppio", method: "GET", delayMs: 120_000, times: Infinity });
+  emu.faults.add({ cloud: "compshare", action: "DescribeCompShareInstance", delayMs: 120_000, times: Infinity });
+  emu.faults.add({ cloud: "compshare", action: "GetCompShareInstancePrice", delayMs: 120_000, times: Infinity });
+  await until("every object to be ready", () => mine().every((o) => o.some((x) => x.ready)));
+  await sleep(300);
+}
+
+e2eDescribe("a killed pulumi up", () => {
+  it.each(SCENARIOS.map((s) => [s.id, s] as const))("%s", async (_id, sc) => {
+    const started = Date.now();
+    const stack = `k${++counter}`;
+    const problems: string[] = [];
+    const seen = new Map(DECLS.map((d) => [d.name, new Set<string>()]));
+    const note = () => {
+      for (const d of DECLS) for (const o of ofResource(emu, stack, d)) seen.get(d.name)!.add(o.id);
+    };
+    emu.faults.clear();
+    emu.resetRequests();
+    await machine.ok(["stack", "init", stack]);
+    await machine.ok(["config", "set", "--stack", stack, "kill:spec", spec(false)]);
+    let originals = new Map<string, string>();
+    if (sc.replace) {
+      await machine.ok(["up", "--yes", "--skip-preview", "--stack", stack]);
+      originals = new Map(DECLS.map((d) => [d.name, ofResource(emu, stack, d)[0]?.id ?? ""]));
+      await machine.ok(["config", "set", "--stack", stack, "kill:spec", spec(true)]);
+    }
+    note();
+
+    if (sc.point === "answer") {
+      emu.faults.add({ cloud: "ppio", method: "POST", path: "/gpus/v2/instances", delayMs: 4000, times: 2 });
+      emu.faults.add({ cloud: "ppio", method: "POST", path: "/gpus/v2/endpoints", delayMs: 4000 });
+      emu.faults.add({ cloud: "compshare", action: "CreateCompShareInstance", delayMs: 4000 });
+    }
+    const run: Run = machine.start(["up", "--yes", "--skip-preview", "--stack", stack]);
+    let reached = true;
+    await reach(sc.point, stack).catch((e) => {
+      reached = false;
+      problems.push(`kill point not reached: ${(e as Error).message}`);
+    });
+    if (sc.how === "SIGKILL") machine.killTree(run);
+    else await machine.doubleCtrlC(run);
+    const killed = await run.done;
+    if (killed.code === 0) problems.push("the killed up finished anyway");
+    if (sc.point === "answer") await until("the delayed creates to land", () => DECLS.every((d) => ofResource(emu, stack, d).length > 0)).catch(() => undefined);
+    emu.faults.clear();
+    note();
+    if (sc.how === "Ctrl-C twice") {
+      // The provider outlives the CLI (its own process group) and must stop by itself.
+      await until("the provider to stop after its engine", () => machine.survivingProviders().length === 0, 15_000).catch(() =>
+        problems.push(`the provider process outlived its CLI: ${machine.survivingProviders().join(", ")}`),
+      );
+      machine.cleanup();
+    }
+
+    // What a user does next: unlock, run again (perhaps on another machine).
+    const next = sc.fresh ? new Machine(root, join(root, `m-${stack}`), bins, emu, join(root, `home-${stack}`)) : machine;
+    if (sc.fresh) machine.cloneTo(next.dir);
+    await next.run(["cancel", "--yes", "--stack", stack]);
+    const rerun = await next.run(["up", "--yes", "--skip-preview", "--stack", stack]);
+    if (rerun.code !== 0) problems.push(`the repeated up failed: ${rerun.out.slice(-1500)}`);
+    // Once while the run goes on (the CLI repeats every message in its closing summary).
+    const live = rerun.out.split(/\nDiagnostics:\n/)[0];
+    const notices = live.split("pulumi-gpu-cloud: waiting for cloud objects").length - 1;
+    if (notices !== 1) problems.push(`the Ctrl-C notice was printed ${notices} times while the run went on`);
+    note();
+    const state = await next.exported(stack);
+    const recorded = (d: Decl) => state.resources.find((r) => r.urn.endsWith(`::${d.name}`));
+
+    const after = new Map<string, { live: string[]; id?: string }>();
+    for (const d of DECLS) {
+      const r = recorded(d);
+      const live = ofResource(emu, stack, d).map((o) => o.id);
+      after.set(d.name, { live, id: r?.id });
+      if (!r?.id || (r.initErrors?.length ?? 0) > 0) problems.push(`${d.name}: not healthy in the state after the rerun`);
+      if (live.length !== 1 || live[0] !== r?.id) problems.push(`${d.name}: ${live.length} objects (${live.join(", ")}), state records ${r?.id}`);
+      if (sc.replace && r?.id === originals.get(d.name)) problems.push(`${d.name}: the replacement adopted the live original ${r?.id}`);
+      if (sc.replace && live.includes(originals.get(d.name)!)) problems.push(`${d.name}: the replaced original ${originals.get(d.name)} is still there`);
+    }
+
+    // Clearing the pending creates the kill left is safe: nothing it clears exists unrecorded.
+    const pendingBefore = state.pendingOps;
+    await next.ok(["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", stack]);
+    const cleared = await next.exported(stack);
+    if (cleared.pendingOps !== 0) problems.push(`${cleared.pendingOps} pending operations after refresh --clear-pending-creates`);
+    for (const d of DECLS) {
+      const id = cleared.resources.find((r) => r.urn.endsWith(`::${d.name}`))?.id;
+      const live = ofResource(emu, stack, d).map((o) => o.id);
+      if (live.length !== 1 || live[0] !== id) problems.push(`${d.name}: after the refresh ${live.length} objects, state records ${id}`);
+    }
+
+    const destroyed = await next.run(["destroy", "--yes", "--skip-preview", "--stack", stack]);
+    if (destroyed.code !== 0) problems.push(`destroy failed: ${destroyed.out.slice(-800)}`);
+    for (const d of DECLS) {
+      const left = ofResource(emu, stack, d).length;
+      const now = ofResource(emu, "neighbour", d).map((o) => o.id).join(",");
+      if (now !== neighbour.get(d.name)) problems.push(`${d.name}: the neighbour stack's objects changed (${neighbour.get(d.name)} → ${now})`);
+      const ids = seen.get(d.name)!;
+      const expectedObjects = sc.replace ? 2 : 1;
+      const duplicates = Math.max(0, ids.size - expectedObjects);
+      const orphans = after.get(d.name)!.live.filter((id) => id !== after.get(d.name)!.id).length;
+      rows.push({
+        scenario: sc.id,
+        resource: d.label,
+        step: POINTS[sc.point] + (sc.replace ? " (replacement)" : ""),
+        fault: sc.how + (sc.fresh ? ", rerun on a new machine" : ""),
+        expected: "adopted",
+        outcome: !reached ? "kill point missed" : duplicates > 0 ? "bought twice" : orphans > 0 ? "orphaned" : "adopted",
+        orphans,
+        duplicates,
+        secretsFound: 0,
+        leftAfterDestroy: left,
+        passed: reached && duplicates === 0 && orphans === 0 && left === 0 && problems.length === 0,
+        problems,
+        ms: Date.now() - started,
+      });
+      if (left > 0) problems.push(`${d.name}: destroy left ${left} objects`);
+    }
+    await next.run(["stack", "rm", "--yes", "--force", "--stack", stack]);
+    expect(problems).toEqual([]);
+  }, 300_000);
+});
