@@ -101,7 +101,7 @@ export const powerStateSchema = z
 
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-/** Environment variables as a map; limits are PPIO's documented ones. */
+/** Environment variables as a map; limits are PPIO's documented ones, less the one env var that carries the marker (identity.ts). */
 export const envsSchema = z
   .record(
     z.string().max(511, "env var names are at most 511 characters").regex(ENV_KEY, {
@@ -109,7 +109,7 @@ export const envsSchema = z
     }),
     z.string().max(4095, "env var values are at most 4095 characters"),
   )
-  .refine((r) => Object.keys(r).length <= 100, { message: "at most 100 env vars" })
+  .refine((r) => Object.keys(r).length <= 99, { message: "at most 99 env vars (PPIO allows 100; pulumi-gpu-cloud uses one to mark the object)" })
   .optional();
 
 /**

@@ -126,6 +126,25 @@ export class Machine {
     return r.out;
   }
 
+  /** `npx pulumi-gpu-cloud <args>` in the project, credentials only from the stack config. */
+  command(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
+    const clean: Record<string, string> = { ...this.env };
+    for (const k of Object.keys(clean)) if (/^(PPIO|COMPSHARE)_/.test(k)) delete clean[k];
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(process.cwd(), "dist/cli/main.js"), ...args], {
+        cwd: this.dir,
+        env: { ...clean, ...env } as Record<string, string>,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (err += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, out, err }));
+    });
+  }
+
   /** SIGKILL of the CLI and every process under it (a cancelled CI job, an OOM kill). */
   killTree(r: Run): void {
     const pid = r.child.pid!;
