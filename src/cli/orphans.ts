@@ -191,7 +191,7 @@ export async function orphansCommand(argv: string[], io: Io): Promise<number> {
       if (needs[cloud] && !has[cloud]) throw new Error(`the stack holds ${cloud} resources but there are no ${cloud} credentials`);
       if (!has[cloud]) io.err(`${cloud}: no credentials, not searched\n`);
     }
-    const regions = [...new Set(ours.map((r) => (r.outputs ?? r.inputs ?? {}).region).filter((x): x is string => typeof x === "string"))];
+    const regions = [...new Set(ours.filter((r) => r.type!.includes("/compshare:")).map((r) => (r.outputs ?? r.inputs ?? {}).region).filter((x): x is string => typeof x === "string"))];
     const found = await findOrphans(stackKey(organization, project, stack), recorded, { ...has, regions });
     if (found.length === 0) {
       io.out(`No orphans: every object pulumi-gpu-cloud made for ${qualified} is in its state.\n`);

@@ -155,14 +155,11 @@ afterAll(async () => {
   cleanRoot(root);
 }, 240_000);
 
-/** Waits for the kill point, with the faults that make it reachable. */
-async function reach(point: Point, stack: string): Promise<void> {
-  const mine = () => DECLS.map((d) => ofResource(emu, stack, d));
+/** Waits until every stack of a group reached the kill point, adding the faults that make it reachable. */
+async function reach(point: Point, stacks: string[]): Promise<void> {
+  const mine = () => stacks.flatMap((stack) => DECLS.map((d) => ofResource(emu, stack, d)));
   if (point === "answer") {
-    await until("every create request", () => {
-      const r = emu.requests.filter((q) => q.fault?.startsWith("delay"));
-      return r.length >= DECLS.length;
-    });
+    await until("every create request", () => emu.requests.filter((q) => q.fault?.startsWith("delay")).length >= DECLS.length * stacks.length);
     return;
   }
   await until("every object to exist", () => mine().every((o) => o.length > 0));
@@ -175,22 +172,61 @@ async function reach(point: Point, stack: string): Promise<void> {
   await sleep(300);
 }
 
-/** Scenarios that inject faults touch every request of a cloud: they run alone. */
-const faulted = (sc: Scenario) => sc.point !== "wait";
+/** How the scenarios of one group meet: the kill point, and the moment all of them were killed. */
+interface Gate {
+  reached(): Promise<void>;
+  killed(): Promise<void>;
+}
+
+/**
+ * Runs scenarios side by side, each its own stack. Faults touch every request of a cloud, so a
+ * group shares them: `shared` scenarios reach their kill point together and clear the faults
+ * once all were killed; the others need no fault and go their own way.
+ */
+async function group(scs: Scenario[], shared: boolean): Promise<Record<string, string[]>> {
+  const stacks = scs.map(() => `k${++counter}`);
+  emu.faults.clear();
+  emu.resetRequests();
+  const point = scs[0].point;
+  if (shared && point === "answer") {
+    const n = scs.length;
+    emu.faults.add({ cloud: "ppio", method: "POST", path: "/gpus/v2/instances", delayMs: 4000, times: 2 * n });
+    emu.faults.add({ cloud: "ppio", method: "POST", path: "/gpus/v2/endpoints", delayMs: 4000, times: n });
+    emu.faults.add({ cloud: "compshare", action: "CreateCompShareInstance", delayMs: 4000, times: n });
+  }
+  let reached: Promise<void> | undefined;
+  let arrived = 0;
+  let allKilled!: () => void;
+  const killedAll = new Promise<void>((r) => (allKilled = r));
+  let settled: Promise<void> | undefined;
+  const gate = (i: number): Gate => ({
+    reached: () => (shared ? (reached ??= reach(point, stacks)) : reach(scs[i].point, [stacks[i]])),
+    killed: async () => {
+      if (!shared) return;
+      if (++arrived === scs.length) allKilled();
+      // A scenario that failed before its kill must not hold the others forever.
+      await Promise.race([killedAll, sleep(180_000)]);
+      settled ??= (async () => {
+        if (point === "answer") {
+          await until("the delayed creates to land", () => stacks.every((st) => DECLS.every((d) => ofResource(emu, st, d).length > 0))).catch(() => undefined);
+        }
+        emu.faults.clear();
+      })();
+      await settled;
+    },
+  });
+  const results = await Promise.all(scs.map(async (sc, i) => [sc.id, await scenario(sc, stacks[i], gate(i))] as const));
+  return Object.fromEntries(results);
+}
 
 /** One scenario, start to end; resolves to its problems (its rows are in `rows`). */
-async function scenario(sc: Scenario): Promise<string[]> {
+async function scenario(sc: Scenario, stack: string, gate: Gate): Promise<string[]> {
   const started = Date.now();
-  const stack = `k${++counter}`;
   const problems: string[] = [];
   const seen = new Map(DECLS.map((d) => [d.name, new Set<string>()]));
   const note = () => {
     for (const d of DECLS) for (const o of ofResource(emu, stack, d)) seen.get(d.name)!.add(o.id);
   };
-  if (faulted(sc)) {
-    emu.faults.clear();
-    emu.resetRequests();
-  }
   await machine.ok(["stack", "init", stack]);
   await machine.ok(["config", "set", "--stack", stack, "kill:spec", spec(false)]);
   let originals = new Map<string, string>();
@@ -201,14 +237,9 @@ async function scenario(sc: Scenario): Promise<string[]> {
   }
   note();
 
-  if (sc.point === "answer") {
-    emu.faults.add({ cloud: "ppio", method: "POST", path: "/gpus/v2/instances", delayMs: 4000, times: 2 });
-    emu.faults.add({ cloud: "ppio", method: "POST", path: "/gpus/v2/endpoints", delayMs: 4000 });
-    emu.faults.add({ cloud: "compshare", action: "CreateCompShareInstance", delayMs: 4000 });
-  }
   const run: Run = machine.start(["up", "--yes", "--skip-preview", "--stack", stack]);
   let reached = true;
-  await reach(sc.point, stack).catch((e) => {
+  await gate.reached().catch((e) => {
     reached = false;
     problems.push(`kill point not reached: ${(e as Error).message}`);
   });
@@ -216,10 +247,7 @@ async function scenario(sc: Scenario): Promise<string[]> {
   else if (sc.how === "Ctrl-C twice") await machine.doubleCtrlC(run);
   else process.kill(-run.child.pid!, "SIGINT");
   const killed = await run.done;
-  if (faulted(sc)) {
-    if (sc.point === "answer") await until("the delayed creates to land", () => DECLS.every((d) => ofResource(emu, stack, d).length > 0)).catch(() => undefined);
-    emu.faults.clear();
-  }
+  await gate.killed();
   if (sc.how === "Ctrl-C once") {
     const state = await machine.exported(stack);
     for (const d of DECLS) {
@@ -263,7 +291,6 @@ async function scenario(sc: Scenario): Promise<string[]> {
   }
 
   // Clearing the pending creates the kill left is safe: nothing it clears exists unrecorded.
-  const pendingBefore = state.pendingOps;
   await next.ok(["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", stack]);
   const cleared = await next.exported(stack);
   if (cleared.pendingOps !== 0) problems.push(`${cleared.pendingOps} pending operations after refresh --clear-pending-creates`);
@@ -305,16 +332,20 @@ async function scenario(sc: Scenario): Promise<string[]> {
 }
 
 e2eDescribe("a killed pulumi up", () => {
-  // Scenarios that need no fault run side by side (each its own stack), to keep the matrix to minutes.
-  const calm = SCENARIOS.filter((sc) => !faulted(sc));
-  it(`${calm.map((sc) => sc.id).join(" + ")}`, async () => {
-    const results = await Promise.all(calm.map(async (sc) => [sc.id, await scenario(sc)] as const));
-    expect(Object.fromEntries(results)).toEqual(Object.fromEntries(calm.map((sc) => [sc.id, []])));
-  }, 600_000);
-
-  it.each(SCENARIOS.filter(faulted).map((s) => [s.id, s] as const))("%s", async (_id, sc) => {
-    expect(await scenario(sc)).toEqual([]);
-  }, 300_000);
+  // Scenarios that need no fault run side by side; those that do, side by side with the others of their kill point.
+  const groups: [string, Scenario[], boolean][] = [
+    ["during the wait, no fault", SCENARIOS.filter((sc) => sc.point === "wait"), false],
+    ["answer on its way", SCENARIOS.filter((sc) => sc.point === "answer"), true],
+    ["ready, not recorded", SCENARIOS.filter((sc) => sc.point === "ready"), true],
+  ];
+  it.each(groups.map(([label, scs, shared]) => [`${label}: ${scs.map((sc) => sc.id).join(" + ")}`, scs, shared] as const))(
+    "%s",
+    async (_label, scs, shared) => {
+      const problems = await group(scs, shared);
+      expect(problems).toEqual(Object.fromEntries(scs.map((sc) => [sc.id, []])));
+    },
+    600_000,
+  );
 
   it("`pulumi-gpu-cloud orphans` finds what the state lost, only that, and --delete removes it", async () => {
     const stack = "orphans";
