@@ -350,12 +350,16 @@ e2eDescribe("a killed pulumi up", () => {
   it("`pulumi-gpu-cloud orphans` finds what the state lost, only that, and --delete removes it", async () => {
     const stack = "orphans";
     await machine.ok(["stack", "init", stack]);
-    await machine.ok(["config", "set", "--stack", stack, "kill:spec", spec(false)]);
-    await machine.ok(["config", "set", "--stack", stack, "--secret", "ppio:apiKey", emu.apiKey]);
-    await machine.ok(["config", "set", "--stack", stack, "ppio:baseUrl", emu.url]);
-    await machine.ok(["config", "set", "--stack", stack, "compshare:publicKey", emu.compsharePublicKey]);
-    await machine.ok(["config", "set", "--stack", stack, "--secret", "compshare:privateKey", emu.compsharePrivateKey]);
-    await machine.ok(["config", "set", "--stack", stack, "compshare:baseUrl", emu.url]);
+    // Credentials only in the stack config: the command reads them from there.
+    await machine.ok([
+      "config", "set-all", "--stack", stack,
+      "--plaintext", `kill:spec=${spec(false)}`,
+      "--secret", `ppio:apiKey=${emu.apiKey}`,
+      "--plaintext", `ppio:baseUrl=${emu.url}`,
+      "--plaintext", `compshare:publicKey=${emu.compsharePublicKey}`,
+      "--secret", `compshare:privateKey=${emu.compsharePrivateKey}`,
+      "--plaintext", `compshare:baseUrl=${emu.url}`,
+    ]);
     await machine.ok(["up", "--yes", "--skip-preview", "--stack", stack]);
     const clean = await machine.command(["orphans", "--stack", stack]);
     expect(clean.code, clean.out + clean.err).toBe(0);
