@@ -10,6 +10,8 @@
 import type * as compshare from "./compshare/instance";
 import type * as ppioE from "./ppio/endpoint";
 import type * as ppioI from "./ppio/instance";
+import { watchEngine } from "./core/engine";
+import { progress } from "./core/provider";
 import { writeStatsFile } from "./core/wait";
 
 export declare const ppioInstance: typeof ppioI.ppioInstance;
@@ -24,6 +26,9 @@ const lazy: Record<string, () => unknown> = {
 for (const [name, load] of Object.entries(lazy)) {
   Object.defineProperty(exports, name, { enumerable: true, configurable: false, get: load });
 }
+
+// Inside Pulumi's provider host: exit once the engine is gone (a killed CLI leaves its plugins running).
+watchEngine(progress);
 
 // Benchmark knob (GPU_CLOUD_STATS_FILE, see core/wait.ts); nothing is registered without it.
 if (process.env.GPU_CLOUD_STATS_FILE) process.once("exit", () => writeStatsFile());

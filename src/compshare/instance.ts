@@ -13,6 +13,9 @@ import type { Observed, Verdict } from "../core/wait";
 import { type CompShareClient, OPERATION_IN_PROGRESS } from "./client";
 import { type CompShareSession, compShareSession, readInstance } from "./context";
 import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, instanceInputsSchema } from "./schemas";
+import { interruptNotice, mayAdopt, rememberRecorded, remarkTag, stripRemarkTag } from "../core/identity";
+import { leftBehind } from "./adopt";
+import { assertEngineAlive, watchEngine } from "../core/engine";
 
 type Props = Record<string, unknown>;
 type Inputs = ReturnType<typeof instanceInputsSchema.parse>;
@@ -41,6 +44,8 @@ export const INSTANCE_POLICY: PolicyTable = {
   checkCapacity: { kind: "ignore", why: "only decides whether create asks first" },
   timeouts: { kind: "ignore", why: "only bounds our waits" },
   autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
+  identity: { kind: "ignore", why: "internal: the stack and resource, as hashes" },
+  marker: { kind: "ignore", why: "internal: what the cloud object carries to be found after a killed run" },
 };
 
 const SHAPE_FIELDS = ["gpu", "cpu", "memory"];
@@ -105,14 +110,13 @@ const untilGone = (s: Observed<ApiInstance>): Verdict => (s ? "pending" : "done"
 // ---- mapping ----------------------------------------------------------------------
 
 /**
- * The lost-response marker: every create appends ` [pulumi-gpu-cloud <16 hex>]` to `Remark`,
- * the hex being a one-off random token of that create. If the answer to a create is lost,
- * the instance this very request made is the one with our name *and* this token, whatever
- * else carries the same name. Outputs show the remark without it.
+ * The marker: every create appends ` [pulumi-gpu-cloud <marker>]` to `Remark`. With the
+ * resource's marker (core/identity.ts) a rerun after a kill finds the instance; without one
+ * (inputs from an older release) it is a one-off random token of that create, which still
+ * resolves a lost answer. Outputs show the remark without it.
  */
-const MARKER = /\s*\[pulumi-gpu-cloud [0-9a-f]+\]$/;
-export const createMarker = (): string => `[pulumi-gpu-cloud ${randomBytes(8).toString("hex")}]`;
-export const stripMarker = (remark: string | undefined): string | undefined => remark?.replace(MARKER, "");
+export const createMarker = (marker?: string): string => remarkTag(marker ?? randomBytes(8).toString("hex"));
+export const stripMarker = stripRemarkTag;
 
 const diskParams = (a: Inputs) => a.disks.map((d) => ({ IsBoot: d.isBoot, Type: d.type, Size: d.size }));
 
@@ -364,7 +368,7 @@ async function checkCapacity(client: CompShareClient, a: Inputs): Promise<void> 
  * region's instances before anything else and adopts the one with our name and this
  * create's Remark marker; sends again only once that lookup proved nothing was made.
  */
-async function createExactlyOnce(client: CompShareClient, params: CreateParams, marker: string): Promise<string> {
+async function createExactlyOnce(client: CompShareClient, params: CreateParams, marker: string, adoptable: (id: string) => boolean): Promise<string> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
@@ -378,7 +382,7 @@ async function createExactlyOnce(client: CompShareClient, params: CreateParams, 
       let found: ApiInstance[];
       try {
         found = (await client.describeAll({ Region: params.Region })).filter(
-          (i) => i.Name === params.Name && (i.Remark ?? "").endsWith(marker) && (!i.Zone || i.Zone === params.Zone),
+          (i) => i.Name === params.Name && (i.Remark ?? "").endsWith(marker) && (!i.Zone || i.Zone === params.Zone) && adoptable(i.UHostId),
         );
       } catch (lookupError) {
         throw new GpuCloudError(
@@ -446,7 +450,8 @@ export const compShareInstance = {
     return checkResource(instanceInputsSchema, olds, news, 63);
   },
 
-  async diff(_id: string, olds: Props, news: Props) {
+  async diff(id: string, olds: Props, news: Props) {
+    rememberRecorded(news, id);
     return diffResource(INSTANCE_POLICY, olds, news, normalize, "state", isFailedState);
   },
 
@@ -455,15 +460,24 @@ export const compShareInstance = {
     const name = args.name!;
     const s = compShareSession();
     const deadline = Date.now() + timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
-    if (args.checkCapacity !== false) await checkCapacity(s.client, args);
-    const marker = createMarker();
-    const id = await createExactlyOnce(s.client, toCreateParams(args, name, marker), marker);
+    watchEngine(progress);
+    const resumed = args.marker ? await leftBehind(s.client, { region: args.region, zone: args.zone, name }, args.marker, inputs) : undefined;
+    let id: string;
+    if (resumed) id = resumed;
+    else {
+      if (args.checkCapacity !== false) await checkCapacity(s.client, args);
+      const marker = createMarker(args.marker);
+      await assertEngineAlive("the instance create");
+      id = await createExactlyOnce(s.client, toCreateParams(args, name, marker), marker, (x) => mayAdopt(inputs, x));
+      progress(`${kind} ${id} created ("${name}")`);
+    }
     s.track(id, args.region);
-    progress(`${kind} ${id} created ("${name}")`);
+    interruptNotice(progress);
     // From here on the instance exists: any failure must hand its id to the engine.
     const t: Target = { s, id, region: args.region, zone: args.zone, spot: args.chargeType === "Spot", deadline, setting: "timeouts.create" };
     try {
-      const running = await waitFor(t, "Running", untilRunning());
+      // An instance an interrupted run left may be in any state, Stopped included.
+      const running = resumed ? undefined : await waitFor(t, "Running", untilRunning());
       const live = await converge(t, args.powerState ?? "running", running);
       return { id, outs: toOutputs(inputs, live, id, await pricePerHour(s.client, args)) };
     } catch (e) {

@@ -4,11 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../core/inputs";
+import { declaredIdentity } from "../core/declare";
 import { dynamicType, providerModule } from "../core/provider";
 import type { CompShareInstanceInputs } from "./schemas";
 
 /** Arguments of {@link CompShareInstance}; see the README for every field. */
-export type CompShareInstanceArgs = ArgsOf<Omit<CompShareInstanceInputs, "autonamePrefix">>;
+export type CompShareInstanceArgs = ArgsOf<Omit<CompShareInstanceInputs, "autonamePrefix" | "identity" | "marker">>;
 
 /**
  * A CompShare (优云智算) GPU virtual machine. `pulumi up` checks capacity, buys it and waits
@@ -41,6 +42,7 @@ export class CompShareInstance extends pulumi.CustomResource {
       name,
       {
         ...args,
+        identity: declaredIdentity(dynamicType("compshare", "Instance"), name, opts),
         __provider: providerModule("compShareInstance"),
         autonamePrefix: args.name === undefined ? name : undefined,
         uhostId: undefined,

@@ -85,6 +85,8 @@ export const instanceInputsSchema = z
       .regex(NAME_PATTERN, "name may contain only CJK characters, letters, digits and _ . , : -")
       .optional(),
     autonamePrefix: z.string().optional(),
+    identity: z.string().optional(),
+    marker: z.string().optional(),
     region: z.string().min(1, "region must not be empty, e.g. cn-wlcb"),
     zone: z.string().min(1, "zone must not be empty, e.g. cn-wlcb-01"),
     gpuType: z.enum(GPU_TYPE_NAMES, { message: `must be one of ${list(GPU_TYPE_NAMES)}` }),

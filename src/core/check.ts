@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { nameSuffix, resolveMarker } from "./identity";
 
 /** The engine's placeholder for a value that is only known after an apply (preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -100,7 +101,7 @@ export const powerStateSchema = z
 
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-/** Environment variables as a map; limits are PPIO's documented ones. */
+/** Environment variables as a map; limits are PPIO's documented ones, less the one env var that carries the marker (identity.ts). */
 export const envsSchema = z
   .record(
     z.string().max(511, "env var names are at most 511 characters").regex(ENV_KEY, {
@@ -108,12 +109,13 @@ export const envsSchema = z
     }),
     z.string().max(4095, "env var values are at most 4095 characters"),
   )
-  .refine((r) => Object.keys(r).length <= 100, { message: "at most 100 env vars" })
+  .refine((r) => Object.keys(r).length <= 99, { message: "at most 99 env vars (PPIO allows 100; pulumi-gpu-cloud uses one to mark the object)" })
   .optional();
 
 /**
- * A resource's `check`: the name resolved (given, kept from an earlier check, or
- * generated), then every input validated; `__provider` passes through untouched.
+ * A resource's `check`: the marker resolved (see `identity.ts`), then the name (given, kept
+ * from an earlier check, or generated from the marker), then every input validated;
+ * `__provider` passes through untouched.
  */
 export function checkResource(
   schema: z.ZodType,
@@ -122,30 +124,36 @@ export function checkResource(
   maxNameLength: number,
 ): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
   const { __provider, ...rest } = news;
-  const inputs = { ...rest, name: resolveName(rest, olds, maxNameLength) };
+  const marker = resolveMarker(rest, olds);
+  const inputs = { ...rest, ...(marker !== undefined && { marker }), name: resolveName(rest, olds, maxNameLength, marker) };
   const failures = validate(schema, inputs);
   return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
 }
 
-/** `<prefix>-<7 random hex>`, at most `maxLength` characters. */
-export function autoName(prefix: string, maxLength = 63): string {
-  const suffix = randomBytes(4).toString("hex").slice(0, 7);
+/**
+ * `<prefix>-<7 hex>`, at most `maxLength` characters. The suffix comes from `seed` (the
+ * marker) when given, so a rerun after a killed create picks the same name; else it is random.
+ */
+export function autoName(prefix: string, maxLength = 63, seed?: string): string {
+  const suffix = seed === undefined ? randomBytes(4).toString("hex").slice(0, 7) : nameSuffix(seed);
   const clean = prefix.replace(/[^A-Za-z0-9_.-]/g, "-") || "gpu";
   return `${clean.slice(0, maxLength - suffix.length - 1)}-${suffix}`;
 }
 
 /**
  * The name to use for a resource: the one given; else the one chosen at an earlier check
- * (so it is stable across updates; on a replacement the engine checks again without old
- * inputs, which yields a fresh name for the new object); else a new random one.
+ * (so it is stable across updates); else one generated from the marker. On a replacement the
+ * engine checks again without old inputs and the marker moves to the next generation, so
+ * the new object gets a new name; a rerun of a killed create gets the same one.
  */
 export function resolveName(
   news: Record<string, unknown>,
   olds: Record<string, unknown> | undefined,
   maxLength?: number,
+  marker?: string,
 ): unknown {
   if (news.name !== undefined) return news.name;
   if (olds && typeof olds.name === "string" && olds.autonamePrefix !== undefined) return olds.name;
   const prefix = typeof news.autonamePrefix === "string" ? news.autonamePrefix : "gpu";
-  return autoName(prefix, maxLength);
+  return autoName(prefix, maxLength, marker);
 }

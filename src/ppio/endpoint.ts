@@ -11,6 +11,7 @@ import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession, readEndpoint } from "./context";
 import { createExactlyOnce } from "./create";
+import { interruptNotice, markerInEnvs, mayAdopt, rememberRecorded, withMarkerEnv } from "../core/identity";
 import {
   type ApiEndpoint,
   type CreateEndpointBody,
@@ -43,6 +44,8 @@ export const ENDPOINT_POLICY: PolicyTable = {
   regionId: { kind: "update", via: PUT },
   timeouts: { kind: "ignore", why: "only bounds our waits" },
   autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
+  identity: { kind: "ignore", why: "internal: the stack and resource, as hashes" },
+  marker: { kind: "ignore", why: "internal: what the cloud object carries to be found after a killed run" },
 };
 
 const DEFAULT_TIMEOUTS = { create: "20m", update: "20m", delete: "10m" };
@@ -129,7 +132,7 @@ export function toCreateBody(a: Inputs, name: string): CreateEndpointBody {
     entrypoint: a.entrypoint,
     command: a.command,
     volumes: wireVolumes(a),
-    envs: wireEnvs(a.envs),
+    envs: wireEnvs(withMarkerEnv(a.envs, a.marker)),
     ports: a.ports,
   };
 }
@@ -147,7 +150,7 @@ export function toUpdateBody(a: Inputs, name: string): UpdateEndpointBody {
     entrypoint: a.entrypoint ?? "",
     command: a.command ?? "",
     volumes: wireVolumes(a) ?? [],
-    envs: wireEnvs(a.envs) ?? [],
+    envs: wireEnvs(withMarkerEnv(a.envs, a.marker)) ?? [],
     ports: a.ports ?? [],
   };
 }
@@ -262,8 +265,8 @@ function waitFor(s: PpioSessionLike, id: string, target: "running" | "deleted", 
   });
 }
 
-/** Sends the create once; a lost response is resolved by a lookup by the endpoint's unique name. */
-function createEndpointOnce(client: PpioClient, body: CreateEndpointBody): Promise<string> {
+/** Adopts the endpoint a killed run made, or sends the create once (see create.ts). */
+function createEndpointOnce(client: PpioClient, body: CreateEndpointBody, inputs: Props) {
   return createExactlyOnce({
     noun: "endpoint",
     name: body.name,
@@ -274,6 +277,10 @@ function createEndpointOnce(client: PpioClient, body: CreateEndpointBody): Promi
       e.name === body.name &&
       (body.app_name === undefined || e.app_name === body.app_name) &&
       (e.product_id === undefined || e.product_id === body.product_id),
+    marker: typeof inputs.marker === "string" ? inputs.marker : undefined,
+    markerOf: async (e) => markerInEnvs(e.envs ?? (await client.findEndpoint(e.id))?.envs),
+    leaving: (e) => /delet|remov/i.test(e.status.status),
+    mayAdopt: (id) => mayAdopt(inputs, id),
   });
 }
 
@@ -286,7 +293,8 @@ export const ppioEndpoint = {
     return checkResource(endpointInputsSchema, olds, news, 255);
   },
 
-  async diff(_id: string, olds: Props, news: Props) {
+  async diff(id: string, olds: Props, news: Props) {
+    rememberRecorded(news, id);
     return diffResource(ENDPOINT_POLICY, olds, news, normalize, "status", isFailedEndpointRecord);
   },
 
@@ -294,8 +302,9 @@ export const ppioEndpoint = {
     const args = parse(inputs);
     const name = args.name!;
     const s = ppioSession();
-    const id = await createEndpointOnce(s.client, toCreateBody(args, name));
-    progress(`${kind} ${id} created ("${name}")`);
+    const { id, resumed } = await createEndpointOnce(s.client, toCreateBody(args, name), inputs);
+    if (!resumed) progress(`${kind} ${id} created ("${name}")`);
+    interruptNotice(progress);
     // From here on the endpoint exists (and may run workers): any failure must hand its id to the engine.
     try {
       const running = await waitFor(s, id, "running", timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create), "timeouts.create");

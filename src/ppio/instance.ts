@@ -11,6 +11,7 @@ import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession, readInstance } from "./context";
 import { createExactlyOnce } from "./create";
+import { interruptNotice, markerInEnvs, mayAdopt, rememberRecorded, withMarkerEnv } from "../core/identity";
 import {
   type ApiInstance,
   type CreateInstanceBody,
@@ -44,6 +45,8 @@ export const INSTANCE_POLICY: PolicyTable = {
   autoMigrate: { kind: "replace" },
   timeouts: { kind: "ignore", why: "only bounds our waits" },
   autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
+  identity: { kind: "ignore", why: "internal: the stack and resource, as hashes" },
+  marker: { kind: "ignore", why: "internal: what the cloud object carries to be found after a killed run" },
 };
 
 const UPGRADE_FIELDS = ["image", "registryAuthId", "entrypoint", "command", "envs"];
@@ -134,7 +137,7 @@ export function toCreateBody(a: Inputs, name: string): CreateInstanceBody {
     registry_auth_id: a.registryAuthId,
     entrypoint: a.entrypoint,
     command: a.command,
-    envs: wireEnvs(a.envs),
+    envs: wireEnvs(withMarkerEnv(a.envs, a.marker)),
     ports: a.ports,
     network: a.network,
     volumes: a.volumes?.map((v) => ({ type: v.type, id: v.id, mount_point: v.mountPoint })),
@@ -160,7 +163,7 @@ function toUpgradeBody(a: Inputs): UpgradeInstanceBody {
     registry_auth_id: a.registryAuthId ?? "",
     entrypoint: a.entrypoint ?? "",
     command: a.command ?? "",
-    envs: wireEnvs(a.envs) ?? [],
+    envs: wireEnvs(withMarkerEnv(a.envs, a.marker)) ?? [],
     save_data: true,
   };
 }
@@ -352,8 +355,8 @@ async function converge(s: PpioSessionLike, id: string, want: "running" | "stopp
   }
 }
 
-/** Sends the create once; a lost response is resolved by a lookup by the instance's unique name. */
-function createInstanceOnce(client: PpioClient, body: CreateInstanceBody): Promise<string> {
+/** Adopts the instance a killed run made, or sends the create once (see create.ts). */
+function createInstanceOnce(client: PpioClient, body: CreateInstanceBody, inputs: Props) {
   return createExactlyOnce({
     noun: "instance",
     name: body.name,
@@ -365,6 +368,10 @@ function createInstanceOnce(client: PpioClient, body: CreateInstanceBody): Promi
       (i.product_id === undefined || i.product_id === body.product_id) &&
       !isRemoved(i) &&
       !REMOVING.has(i.status.status),
+    marker: typeof inputs.marker === "string" ? inputs.marker : undefined,
+    markerOf: async (i) => markerInEnvs(i.envs ?? (await client.findInstance(i.id))?.envs),
+    leaving: (i) => isRemoved(i) || REMOVING.has(i.status.status),
+    mayAdopt: (id) => mayAdopt(inputs, id),
   });
 }
 
@@ -377,7 +384,8 @@ export const ppioInstance = {
     return checkResource(instanceInputsSchema, olds, news, 255);
   },
 
-  async diff(_id: string, olds: Props, news: Props) {
+  async diff(id: string, olds: Props, news: Props) {
+    rememberRecorded(news, id);
     return diffResource(INSTANCE_POLICY, lifted(olds), news, normalize, "status", isFailedRecord);
   },
 
@@ -385,11 +393,17 @@ export const ppioInstance = {
     const args = parse(inputs);
     const name = args.name!;
     const s = ppioSession();
-    const id = await createInstanceOnce(s.client, toCreateBody(args, name));
-    progress(`${kind} ${id} created ("${name}")`);
+    const { id, resumed } = await createInstanceOnce(s.client, toCreateBody(args, name), inputs);
+    if (!resumed) progress(`${kind} ${id} created ("${name}")`);
+    interruptNotice(progress);
     // From here on the instance exists: any failure must hand its id to the engine.
     try {
       const ms = timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
+      if (resumed) {
+        // An interrupted run may have left it in any state, stopped included.
+        await converge(s, id, args.powerState ?? "running", ms, "timeouts.create");
+        return { id, outs: toOutputs(inputs, await s.client.getInstance(id), id) };
+      }
       const running = await waitFor(s, id, "running", ms, "timeouts.create");
       const stopped = (args.powerState ?? "running") === "stopped";
       if (stopped) await converge(s, id, "stopped", ms, "timeouts.create");

@@ -4,11 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../core/inputs";
+import { declaredIdentity } from "../core/declare";
 import { dynamicType, providerModule } from "../core/provider";
 import type { PpioEndpointInputs, PpioInstanceInputs } from "./schemas";
 
 /** Arguments of {@link PpioInstance}; see the README for every field. */
-export type PpioInstanceArgs = ArgsOf<Omit<PpioInstanceInputs, "autonamePrefix">>;
+export type PpioInstanceArgs = ArgsOf<Omit<PpioInstanceInputs, "autonamePrefix" | "identity" | "marker">>;
 
 export interface PpioPortEndpoint {
   port: number;
@@ -49,6 +50,7 @@ export class PpioInstance extends pulumi.CustomResource {
       name,
       {
         ...args,
+        identity: declaredIdentity(dynamicType("ppio", "Instance"), name, opts),
         __provider: providerModule("ppioInstance"),
         autonamePrefix: args.name === undefined ? name : undefined,
         instanceId: undefined,
@@ -71,7 +73,7 @@ export class PpioInstance extends pulumi.CustomResource {
 }
 
 /** Arguments of {@link PpioEndpoint}; see the README for every field. */
-export type PpioEndpointArgs = ArgsOf<Omit<PpioEndpointInputs, "autonamePrefix">>;
+export type PpioEndpointArgs = ArgsOf<Omit<PpioEndpointInputs, "autonamePrefix" | "identity" | "marker">>;
 
 /** Workers of an endpoint: how many serve requests now, of how many there are. */
 export interface PpioEndpointWorkers {
@@ -105,6 +107,7 @@ export class PpioEndpoint extends pulumi.CustomResource {
       name,
       {
         ...args,
+        identity: declaredIdentity(dynamicType("ppio", "Endpoint"), name, opts),
         __provider: providerModule("ppioEndpoint"),
         autonamePrefix: args.name === undefined ? name : undefined,
         endpointId: undefined,

@@ -36,6 +36,8 @@ export const instanceInputsSchema = z
   .strictObject({
     name: z.string().min(1, "name must not be empty").max(255, "name is at most 255 characters").optional(),
     autonamePrefix: z.string().optional(),
+    identity: z.string().optional(),
+    marker: z.string().optional(),
     productId: idString("productId"),
     image: z.string().min(1, "image must not be empty").max(500, "image is at most 500 characters"),
     billing: instanceBillingSchema.default({ mode: "postpaid" }),
@@ -267,6 +269,8 @@ export const endpointInputsSchema = z
     type: z.enum(["sync", "async"], { message: 'must be "sync" or "async"' }),
     name: z.string().min(1, "name must not be empty").max(255, "name is at most 255 characters").optional(),
     autonamePrefix: z.string().optional(),
+    identity: z.string().optional(),
+    marker: z.string().optional(),
     productId: idString("productId"),
     image: z.string().min(1, "image must not be empty").max(500, "image is at most 500 characters"),
     workerConfig: endpointWorkerConfigSchema,
