@@ -27,7 +27,9 @@ function loadedAfter(steps: string): { ours: string[]; undici: string[] } {
 describe("loading the runtime", () => {
   it("loads no provider until one is asked for", () => {
     const { ours, undici } = loadedAfter("");
-    expect(ours).toEqual(["core/errors.js", "core/wait.js", "runtime.js"]);
+    // the poller (whose progress lines go through core/provider) and the engine watch are
+    // all that loads before a call: no provider, no cloud, no HTTP stack
+    expect(ours).toEqual(["core/engine.js", "core/errors.js", "core/provider.js", "core/wait.js", "runtime.js"]);
     expect(undici).toEqual([]);
   });
 
