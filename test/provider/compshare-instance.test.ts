@@ -11,7 +11,7 @@ import { compShareInstance } from "../../src/compshare/instance";
 import { AuthenticationError, CapacityError, CredentialsError, NotFoundError, QuotaError } from "../../src/core/errors";
 import { PartialFailureError } from "../../src/core/provider";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
-import { captureStderr, fakeConfig, isPlainJson, PROVIDER_TEXT } from "../support/fixtures";
+import { captureStderr, COMPSHARE_INSTANCE, fakeConfig, isPlainJson, PROVIDER_TEXT } from "../support/fixtures";
 
 let emu: Emulator;
 let direct: CompShareClient;
@@ -43,17 +43,7 @@ function useEmulator(overrides: Record<string, string | undefined> = {}) {
   );
 }
 
-const base = {
-  region: "cn-wlcb",
-  zone: "cn-wlcb-01",
-  gpuType: "4090",
-  gpu: 1,
-  cpu: 16,
-  memory: 65536,
-  compShareImageId: "compshareImage-165jmhx19ik7",
-  disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
-  chargeType: "Dynamic",
-};
+const base = COMPSHARE_INSTANCE;
 
 /** check then create, exactly as the engine does on `pulumi up`. */
 async function up(news: Record<string, unknown>, prefix = "test") {

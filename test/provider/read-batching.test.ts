@@ -8,7 +8,7 @@ import { compShareInstance } from "../../src/compshare/instance";
 import { type Emulator, type RequestRecord, startEmulator } from "../../src/emulator/server";
 import { ppioEndpoint } from "../../src/ppio/endpoint";
 import { ppioInstance } from "../../src/ppio/instance";
-import { fakeConfig, PROVIDER_TEXT } from "../support/fixtures";
+import { COMPSHARE_INSTANCE, fakeConfig, PROVIDER_TEXT } from "../support/fixtures";
 
 type Props = Record<string, unknown>;
 interface Provider {
@@ -38,17 +38,7 @@ afterAll(async () => {
   await emu.close();
 });
 
-const CS = {
-  region: "cn-wlcb",
-  zone: "cn-wlcb-01",
-  gpuType: "4090",
-  gpu: 1,
-  cpu: 16,
-  memory: 65536,
-  compShareImageId: "compshareImage-165jmhx19ik7",
-  disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
-  chargeType: "Dynamic",
-};
+const CS = COMPSHARE_INSTANCE;
 const PI = { productId: "4090.24g", image: "nginx:1.27", resource: { gpuNum: 1, rootfsSizeGb: 30 } };
 const PE = { type: "sync", productId: "4090.24g.serverless", image: "vllm/vllm-openai:v0.6.0", workerConfig: { minReplicas: 1, maxReplicas: 2 } };
 

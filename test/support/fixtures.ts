@@ -53,3 +53,16 @@ function hasUndefined(v: unknown): boolean {
   }
   return false;
 }
+
+/** A CompShare instance the emulator's catalogue sells (4090, 16 cores, 64 GiB), pay-as-you-go. */
+export const COMPSHARE_INSTANCE = Object.freeze({
+  region: "cn-wlcb",
+  zone: "cn-wlcb-01",
+  gpuType: "4090",
+  gpu: 1,
+  cpu: 16,
+  memory: 65536,
+  compShareImageId: "compshareImage-165jmhx19ik7",
+  disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
+  chargeType: "Dynamic",
+});
