@@ -83,8 +83,9 @@ const DECLS: Decl[] = [
 
 /** Changes that replace each resource (the README's tables). */
 const REPLACING: Record<string, Record<string, unknown>> = {
-  pi: { resource: { gpuNum: 1, rootfsSizeGb: 40 } },
-  "pi-named": { resource: { gpuNum: 1, rootfsSizeGb: 40 } },
+  // more GPUs (a larger root filesystem would grow in place)
+  pi: { resource: { gpuNum: 2, rootfsSizeGb: 30 } },
+  "pi-named": { resource: { gpuNum: 2, rootfsSizeGb: 30 } },
   pe: { appName: "replaced" },
   cs: { remark: "replaced" },
 };
