@@ -5,6 +5,7 @@
 import { expect, it } from "vitest";
 import type { ResourceSpec } from "./harness";
 import { e2eDescribe, useE2E } from "./setup";
+import { COMPSHARE_INSTANCE } from "../support/fixtures";
 
 const e2e = useE2E();
 const instance = (args: Record<string, unknown> = {}, extra: Partial<ResourceSpec> = {}): ResourceSpec[] => [
@@ -66,17 +67,7 @@ e2eDescribe("the engine records, refreshes and protects", () => {
       {
         kind: "compShareInstance",
         name: "vm",
-        args: {
-          region: "cn-wlcb",
-          zone: "cn-wlcb-01",
-          gpuType: "4090",
-          gpu: 1,
-          cpu: 16,
-          memory: 65536,
-          compShareImageId: "compshareImage-165jmhx19ik7",
-          disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
-          chargeType: "Dynamic",
-        },
+        args: { ...COMPSHARE_INSTANCE },
       },
     ]);
     const gpu = await s.resource("gpu");

@@ -7,6 +7,7 @@ import { expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/server";
 import type { Kind, ResourceSpec } from "./harness";
 import { e2eDescribe, useE2E } from "./setup";
+import { COMPSHARE_INSTANCE } from "../support/fixtures";
 
 interface Case {
   kind: Kind;
@@ -43,17 +44,7 @@ const cases: Case[] = [
   },
   {
     kind: "compShareInstance",
-    base: {
-      region: "cn-wlcb",
-      zone: "cn-wlcb-01",
-      gpuType: "4090",
-      gpu: 1,
-      cpu: 16,
-      memory: 65536,
-      compShareImageId: "compshareImage-165jmhx19ik7",
-      disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
-      chargeType: "Dynamic",
-    },
+    base: { ...COMPSHARE_INSTANCE },
     inPlace: { gpu: 2, cpu: 32, memory: 131072 },
     replacing: { gpuType: "3090" },
     idOutput: "uhostId",

@@ -8,7 +8,7 @@ import type { ConfigReader } from "../../src/core/provider";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../src/emulator/server";
 import { ppioEndpoint } from "../../src/ppio/endpoint";
 import { ppioInstance } from "../../src/ppio/instance";
-import { fakeConfig } from "../support/fixtures";
+import { COMPSHARE_INSTANCE, fakeConfig } from "../support/fixtures";
 
 export type Props = Record<string, unknown>;
 
@@ -83,17 +83,7 @@ export const DRIVERS: Record<ResourceName, Driver> = {
   CompShareInstance: {
     resource: "CompShareInstance",
     provider: compShareInstance,
-    base: {
-      region: "cn-wlcb",
-      zone: "cn-wlcb-01",
-      gpuType: "4090",
-      gpu: 1,
-      cpu: 16,
-      memory: 65536,
-      compShareImageId: "compshareImage-165jmhx19ik7",
-      disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
-      chargeType: "Dynamic",
-    },
+    base: { ...COMPSHARE_INSTANCE },
     live: (emu) => emu.compshare.instances().map((i) => i.UHostId),
     created: (emu) => emu.compshare.createdCount,
     config: (emu, over = {}) =>
