@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { checkFallbacks } from "./choose";
 import { nameSuffix, resolveMarker } from "./identity";
 
 /** The engine's placeholder for a value that is only known after an apply (preview). */
@@ -114,7 +115,8 @@ export const envsSchema = z
 
 /**
  * A resource's `check`: the marker resolved (see `identity.ts`), then the name (given, kept
- * from an earlier check, or generated from the marker), then every input validated;
+ * from an earlier check, or generated from the marker), then every input validated, and
+ * each fallback as the resource it would buy;
  * `__provider` passes through untouched.
  */
 export function checkResource(
@@ -126,7 +128,8 @@ export function checkResource(
   const { __provider, ...rest } = news;
   const marker = resolveMarker(rest, olds);
   const inputs = { ...rest, ...(marker !== undefined && { marker }), name: resolveName(rest, olds, maxNameLength, marker) };
-  const failures = validate(schema, inputs);
+  // Each fallback is checked as the whole resource it would buy (core/choose.ts).
+  const failures = [...validate(schema, inputs), ...checkFallbacks(schema, inputs)];
   return { inputs: __provider === undefined ? inputs : { ...inputs, __provider }, failures };
 }
 

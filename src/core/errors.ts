@@ -88,6 +88,8 @@ export class ValidationError extends GpuCloudError {}
 export class ConflictError extends GpuCloudError {}
 /** The cloud has no capacity for this shape right now (sold out). */
 export class CapacityError extends GpuCloudError {}
+/** A cost guard refused the purchase before anything was bought (`maxPricePerHour`). */
+export class CostGuardError extends GpuCloudError {}
 /** An account quota, balance or billing condition refused the request. */
 export class QuotaError extends GpuCloudError {}
 /** The cloud throttled us; the request was not executed. */
