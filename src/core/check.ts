@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { checkFallbacks } from "./choose";
+import { candidatesOf } from "./choose";
 import { nameSuffix, resolveMarker } from "./identity";
 
 /** The engine's placeholder for a value that is only known after an apply (preview). */
@@ -160,3 +160,22 @@ export function resolveName(
   const prefix = typeof news.autonamePrefix === "string" ? news.autonamePrefix : "gpu";
   return autoName(prefix, maxLength, marker);
 }
+
+/**
+ * Check failures of the fallbacks: each candidate is validated as a whole resource; a problem
+ * the declared inputs do not have already is reported under `fallbacks[i]`.
+ */
+export function checkFallbacks(schema: z.ZodType, inputs: Record<string, unknown>): CheckFailure[] {
+  if (!Array.isArray(inputs.fallbacks)) return [];
+  const [base, ...rest] = candidatesOf(inputs);
+  const own = new Set(validate(schema, base.inputs).map((f) => `${f.property}\0${f.reason}`));
+  const out: CheckFailure[] = [];
+  for (const c of rest) {
+    for (const f of validate(schema, c.inputs)) {
+      if (own.has(`${f.property}\0${f.reason}`)) continue;
+      out.push({ property: `${formatPath(["fallbacks", c.index])}.${f.property}`, reason: f.reason });
+    }
+  }
+  return out;
+}
+

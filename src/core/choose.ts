@@ -16,7 +16,6 @@
  *   the shape a fallback bought is never drift.
  */
 import { z } from "zod";
-import { type CheckFailure, formatPath, validate } from "./check";
 import { canonical } from "./diff";
 import { CapacityError, type Cloud, CostGuardError, GpuCloudError } from "./errors";
 
@@ -74,24 +73,6 @@ export function candidatesOf(inputs: Props): Candidate[] {
     { index: -1, inputs: base, label: labelOf(-1) },
     ...list.map((override, index) => ({ index, inputs: { ...base, ...override }, label: labelOf(index) })),
   ];
-}
-
-/**
- * Check failures of the fallbacks: each candidate is validated as a whole resource; a problem
- * the declared inputs do not have already is reported under `fallbacks[i]`.
- */
-export function checkFallbacks(schema: z.ZodType, inputs: Props): CheckFailure[] {
-  if (!Array.isArray(inputs.fallbacks)) return [];
-  const [base, ...rest] = candidatesOf(inputs);
-  const own = new Set(validate(schema, base.inputs).map((f) => `${f.property}\0${f.reason}`));
-  const out: CheckFailure[] = [];
-  for (const c of rest) {
-    for (const f of validate(schema, c.inputs)) {
-      if (own.has(`${f.property}\0${f.reason}`)) continue;
-      out.push({ property: `${formatPath(["fallbacks", c.index])}.${f.property}`, reason: f.reason });
-    }
-  }
-  return out;
 }
 
 /** The keys any fallback overrides, in the resource's order: what `chosenShape` reports. */
