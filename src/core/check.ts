@@ -6,7 +6,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { candidatesOf } from "./choose";
 import { nameSuffix, resolveMarker } from "./identity";
 
 /** The engine's placeholder for a value that is only known after an apply (preview). */
@@ -162,20 +161,22 @@ export function resolveName(
 }
 
 /**
- * Check failures of the fallbacks: each candidate is validated as a whole resource; a problem
+ * Check failures of the fallbacks: each candidate (the declared inputs with one fallback's keys
+ * replaced, as core/choose.ts buys them) is validated as a whole resource; a problem
  * the declared inputs do not have already is reported under `fallbacks[i]`.
  */
 export function checkFallbacks(schema: z.ZodType, inputs: Record<string, unknown>): CheckFailure[] {
-  if (!Array.isArray(inputs.fallbacks)) return [];
-  const [base, ...rest] = candidatesOf(inputs);
-  const own = new Set(validate(schema, base.inputs).map((f) => `${f.property}\0${f.reason}`));
+  const { fallbacks, ...base } = inputs;
+  if (!Array.isArray(fallbacks)) return [];
+  const own = new Set(validate(schema, base).map((f) => `${f.property}\0${f.reason}`));
   const out: CheckFailure[] = [];
-  for (const c of rest) {
-    for (const f of validate(schema, c.inputs)) {
+  fallbacks.forEach((override, index) => {
+    if (!override || typeof override !== "object") return; // the schema reports it
+    for (const f of validate(schema, { ...base, ...override })) {
       if (own.has(`${f.property}\0${f.reason}`)) continue;
-      out.push({ property: `${formatPath(["fallbacks", c.index])}.${f.property}`, reason: f.reason });
+      out.push({ property: `${formatPath(["fallbacks", index])}.${f.property}`, reason: f.reason });
     }
-  }
+  });
   return out;
 }
 
