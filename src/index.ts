@@ -10,3 +10,26 @@ export { CompShareClient, type CompShareClientOptions, COMPSHARE_DEFAULT_BASE_UR
 export * from "./core/errors";
 export { PartialFailureError } from "./core/provider";
 export { startEmulator, type Emulator, type EmulatorOptions, FAST_TIMINGS, REALISTIC_TIMINGS } from "./emulator/server";
+export {
+  getCompShareZones,
+  getCompShareZonesOutput,
+  type GetCompShareZonesArgs,
+  type GetCompShareZonesResult,
+  type CompShareZone,
+  getCompShareImages,
+  getCompShareImagesOutput,
+  type GetCompShareImagesArgs,
+  type GetCompShareImagesResult,
+  type CompShareImage,
+  type CompShareImageKind,
+  getCompShareInstanceTypes,
+  getCompShareInstanceTypesOutput,
+  type GetCompShareInstanceTypesArgs,
+  type GetCompShareInstanceTypesResult,
+  type CompShareInstanceType,
+  getCompSharePrice,
+  getCompSharePriceOutput,
+  type GetCompSharePriceArgs,
+  type GetCompSharePriceResult,
+} from "./compshare/lookups";
+export type { PriceQuote as CompSharePriceQuote } from "./compshare/price";

@@ -393,3 +393,78 @@ export const priceResponseSchema = z
     PriceDetails: lenientArray(priceDetailSchema),
   })
   .transform((r) => ({ details: r.PriceDetail.length > 0 ? r.PriceDetail : r.PriceDetails }));
+
+// ---- images, zones, scheduled stop --------------------------------------------------------
+
+/** DescribeCompShareImages (platform images), the SDK's request; `ImageType` `System` (default) or `App`. */
+export const imagesParamsSchema = z.object({
+  Region: z.string(),
+  Zone: z.string().optional(),
+  CompShareImageId: z.string().optional(),
+  ImageType: z.string().optional(),
+  Name: z.string().optional(),
+  Author: z.string().optional(),
+  Tag: z.string().optional(),
+  Offset: z.number().optional(),
+  Limit: z.number().max(100).optional(),
+});
+export type ImagesParams = z.infer<typeof imagesParamsSchema>;
+
+/** DescribeCompShareCustomImages / DescribeCommunityImages: `Zone` is required (the SDK). */
+export const zoneImagesParamsSchema = z.object({
+  Region: z.string(),
+  Zone: z.string(),
+  CompShareImageId: z.string().optional(),
+  /** DescribeCommunityImages only. */
+  Name: z.string().optional(),
+  Author: z.string().optional(),
+  Tag: z.string().optional(),
+  Offset: z.number().optional(),
+  Limit: z.number().max(100).optional(),
+});
+export type ZoneImagesParams = z.infer<typeof zoneImagesParamsSchema>;
+
+/** `CompShareImage` of the SDK (models.go), the fields we read; `Container` is text in the SDK, a bool in some answers. */
+export const apiImageSchema = z.looseObject({
+  CompShareImageId: z.string(),
+  Name: optString,
+  ImageType: optString,
+  ImageOwnerAlias: optString,
+  Author: optString,
+  Status: optString,
+  Description: optString,
+  Size: optNumber,
+  Price: optNumber,
+  Container: opt(wireBool),
+  Tags: lenientArray(z.string()),
+  Softwares: opt(
+    z.looseObject({ Framework: optString, FrameworkVersion: optString, CUDAVersion: optString, Applications: lenientArray(z.string()) }),
+  ),
+  SourceGpuType: optString,
+  CreateTime: optNumber,
+});
+export type ApiImage = z.infer<typeof apiImageSchema>;
+
+export const imagesResponseSchema = z.looseObject({ ImageSet: lenientArray(apiImageSchema), TotalCount: optNumber });
+
+/** `SupportZone` of the SDK. */
+export const supportZoneSchema = z.looseObject({
+  Region: optString,
+  Zone: z.string(),
+  Describe: optString,
+  RegionId: optNumber,
+  ZoneId: optNumber,
+});
+export type SupportZone = z.infer<typeof supportZoneSchema>;
+
+export const supportZoneResponseSchema = z.looseObject({ ZoneInfo: lenientArray(supportZoneSchema) });
+
+/** UpdateCompShareStopScheduler: `StopTime` in Unix seconds, at least 300 s ahead (CompShare's docs); `Zone` optional (the SDK). */
+export const stopSchedulerParamsSchema = z.object({ Region: z.string(), Zone: z.string().optional(), UHostId: z.string(), StopTime: z.number() });
+export type StopSchedulerParams = z.infer<typeof stopSchedulerParamsSchema>;
+export type DeleteStopSchedulerParams = Omit<StopSchedulerParams, "StopTime">;
+
+/** GetRegion (gateway-wide; the Go SDK's uaccount `RegionInfo`): one entry per zone the account may use. */
+export const regionsResponseSchema = z.looseObject({
+  Regions: lenientArray(z.looseObject({ Region: z.string(), Zone: optString, RegionId: optNumber, RegionName: optString, IsDefault: opt(wireBool) })),
+});

@@ -2,7 +2,7 @@
 // answer the way the Go SDK's response types spell it (ucloud-sdk-go v0.22.98).
 
 import type { z } from "zod";
-import { GPUS, REGION_IDS, ZONE_INFO, ZONES } from "./catalogue";
+import { GPUS, OTHER_ACCOUNT_ZONES, REGION_IDS, ZONE_INFO, ZONES } from "./catalogue";
 import type { ImageRow } from "./images";
 import { type CompShareModel, type ImageKind, type ImageQuery, listImages, notAvailable } from "./model";
 import {
@@ -162,6 +162,16 @@ export function actions(model: CompShareModel): Record<string, Action> {
         })),
       };
     },
+
+    // Gateway-wide (the SDK's uaccount service): one `RegionInfo` per zone the account may use.
+    GetRegion: () => ({
+      Regions: [
+        ...Object.entries(ZONES).flatMap(([Region, zones]) =>
+          zones.map((Zone) => ({ Region, Zone, RegionId: REGION_IDS[Region] ?? 0, RegionName: ZONE_INFO[zones[0]]?.describe.replace(/[A-Z]$/, "") ?? Region, IsDefault: Region === "cn-wlcb", BitMaps: "1" })),
+        ),
+        ...OTHER_ACCOUNT_ZONES.map((z) => ({ ...z, IsDefault: false, BitMaps: "1" })),
+      ],
+    }),
 
     DescribeCompShareImages: (params) => {
       const p = read(imagesSchema, params);

@@ -19,6 +19,15 @@ export const ZONE_INFO: Readonly<Record<string, { id: number; describe: string }
   "cn-bj2-02": { id: 5001, describe: "北京二B" },
 };
 
+/**
+ * What GetRegion (gateway-wide, the SDK's uaccount service: `Regions[]` of `RegionInfo`) lists
+ * beyond the CompShare zones: a UCloud region the account has where CompShare is not offered
+ * (DescribeCompShareSupportZone refuses it with 230).
+ */
+export const OTHER_ACCOUNT_ZONES: readonly { Region: string; Zone: string; RegionId: number; RegionName: string }[] = [
+  { Region: "hk", Zone: "hk-02", RegionId: 1000008, RegionName: "香港" },
+];
+
 export interface GpuRow {
   /** Card memory, GB. */
   graphicsGb: number;
