@@ -10,7 +10,10 @@ import { lookupSettings, outputOf } from "../core/lookup";
 import { CompShareClient } from "./client";
 import { compShareClientOptions } from "./context";
 import { type PriceQuote, quotePrice } from "./price";
+import { type CompShareImageKind, listImages } from "./images";
 import type { ApiImage, AvailableType } from "./schemas";
+
+export type { CompShareImageKind };
 
 /** A fresh client from the look-up settings, closed when `run` settles. */
 async function withClient<T>(run: (client: CompShareClient) => Promise<T>): Promise<T> {
@@ -82,7 +85,6 @@ export async function getCompShareZones(args: GetCompShareZonesArgs = {}): Promi
 
 // ---- images -----------------------------------------------------------------------------
 
-export type CompShareImageKind = "system" | "custom" | "community";
 
 export interface GetCompShareImagesArgs {
   region: string;
@@ -141,21 +143,6 @@ function imageOf(i: ApiImage): CompShareImage {
     frameworkVersion: sw?.FrameworkVersion || undefined,
     cudaVersion: sw?.CUDAVersion || undefined,
   };
-}
-
-/** Every image of the kind as CompShare lists it (no name filter). */
-export async function listImages(client: CompShareClient, where: { region: string; zone?: string }, kind: CompShareImageKind, name?: string): Promise<ApiImage[]> {
-  const { region, zone } = where;
-  switch (kind) {
-    case "system": {
-      const of = (ImageType: string) => client.allImages((p) => client.describeImages({ Region: region, Zone: zone, ImageType, Name: name, ...p }));
-      return [...(await of("System")), ...(await of("App"))];
-    }
-    case "custom":
-      return client.allImages((p) => client.describeCustomImages({ Region: region, Zone: zone!, ...p }));
-    case "community":
-      return client.allImages((p) => client.describeCommunityImages({ Region: region, Zone: zone!, Name: name, ...p }));
-  }
 }
 
 export async function getCompShareImages(args: GetCompShareImagesArgs): Promise<GetCompShareImagesResult> {

@@ -5,7 +5,14 @@
  * are inferred from these; there are no hand-written duplicates.
  */
 import { z } from "zod";
-import { powerStateSchema, timeoutsSchema } from "../core/check";
+import { durationSchema, parseDuration, powerStateSchema, timeoutsSchema } from "../core/check";
+import { adoptIdSchema, fallbacksSchema, maxPricePerHourSchema } from "../core/choose";
+
+/** The inputs a fallback may override: what makes the shape that is bought. */
+export const SHAPE_FIELDS = ["zone", "gpuType", "gpu", "cpu", "memory", "chargeType", "quantity", "disks", "minimalCpuPlatform"] as const;
+
+/** CompShare refuses a scheduled stop less than five minutes ahead (its docs). */
+export const MIN_AUTO_STOP_SECONDS = 300;
 
 // ---- the GPU-type table -----------------------------------------------------------------
 
@@ -111,8 +118,22 @@ export const instanceInputsSchema = z
     checkCapacity: z.boolean({ message: "must be true or false" }).optional(),
     powerState: powerStateSchema,
     timeouts: timeoutsSchema,
+    fallbacks: fallbacksSchema(SHAPE_FIELDS),
+    maxPricePerHour: maxPricePerHourSchema,
+    adoptId: adoptIdSchema.refine((id) => id === undefined || /^uhost-[A-Za-z0-9]+$/.test(id), 'must be a CompShare instance id such as "uhost-0123456789ab"'),
+    /** Stop the instance this long after it reaches Running (UpdateCompShareStopScheduler). */
+    autoStop: z
+      .strictObject({
+        after: durationSchema.refine((d) => !/^\s*$/.test(d) && safeDuration(d) >= MIN_AUTO_STOP_SECONDS * 1000, {
+          message: `CompShare schedules a stop at least ${MIN_AUTO_STOP_SECONDS / 60} minutes ahead: use "5m" or more`,
+        }),
+      })
+      .optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.autoStop && v.chargeType === "Spot") {
+      ctx.addIssue({ code: "custom", path: ["autoStop"], message: "CompShare offers no scheduled stop for Spot instances; remove autoStop or use another chargeType" });
+    }
     const spec: GpuTypeSpec | undefined = GPU_TYPES[v.gpuType];
     if (!spec) return;
     const t = v.gpuType;
@@ -155,6 +176,14 @@ export const instanceInputsSchema = z
   });
 
 export type CompShareInstanceInputs = z.input<typeof instanceInputsSchema>;
+
+function safeDuration(d: string): number {
+  try {
+    return parseDuration(d);
+  } catch {
+    return 0;
+  }
+}
 export type CompShareInstanceParsed = z.infer<typeof instanceInputsSchema>;
 
 // ---- request parameters (wire names) ----------------------------------------------------

@@ -41,12 +41,16 @@ async function waitState(id: string, want: string): Promise<void> {
   }
 }
 
-/** An example's parameters with the placeholders `uhost-xxxx` / `bsi-xxxx` bound to a live instance. */
+/**
+ * An example's parameters with the placeholders `uhost-xxxx` / `bsi-xxxx` bound to a live
+ * instance, and `compshareImage-xxxx` (the SDK example's image) to an image of the emulator's catalogue.
+ */
 function bind(example: Record<string, unknown>, ids: { uhost?: string; disk?: string }): { action: string; params: Params } {
   const { Action, ...rest } = example;
   const text = JSON.stringify(rest)
     .replaceAll('"uhost-xxxx"', JSON.stringify(ids.uhost ?? "uhost-xxxx"))
-    .replaceAll('"bsi-xxxx"', JSON.stringify(ids.disk ?? "bsi-xxxx"));
+    .replaceAll('"bsi-xxxx"', JSON.stringify(ids.disk ?? "bsi-xxxx"))
+    .replaceAll('"compshareImage-xxxx"', JSON.stringify("compshareImage-165jmhx19ik7"));
   return { action: String(Action), params: JSON.parse(text) as Params };
 }
 
