@@ -5,7 +5,7 @@
 export { PpioInstance, type PpioInstanceArgs, type PpioPortEndpoint } from "./ppio/resources";
 export { PpioEndpoint, type PpioEndpointArgs, type PpioEndpointWorkers } from "./ppio/resources";
 export { PpioClient, type PpioClientOptions, PPIO_DEFAULT_BASE_URL } from "./ppio/client";
-export { CompShareInstance, type CompShareInstanceArgs } from "./compshare/resources";
+export { CompShareInstance, type CompShareInstanceArgs, type CompShareInstanceFallback } from "./compshare/resources";
 export { CompShareClient, type CompShareClientOptions, COMPSHARE_DEFAULT_BASE_URL } from "./compshare/client";
 export * from "./core/errors";
 export { PartialFailureError } from "./core/provider";

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { durationSchema, parseDuration, powerStateSchema, timeoutsSchema } from "../core/check";
-import { adoptIdSchema, fallbacksSchema, maxPricePerHourSchema } from "../core/choose";
+import { fallbacksSchema, maxPricePerHourSchema } from "../core/choose";
 
 /** The inputs a fallback may override: what makes the shape that is bought. */
 export const SHAPE_FIELDS = ["zone", "gpuType", "gpu", "cpu", "memory", "chargeType", "quantity", "disks", "minimalCpuPlatform"] as const;
@@ -120,12 +120,16 @@ export const instanceInputsSchema = z
     timeouts: timeoutsSchema,
     fallbacks: fallbacksSchema(SHAPE_FIELDS),
     maxPricePerHour: maxPricePerHourSchema,
-    adoptId: adoptIdSchema.refine((id) => id === undefined || /^uhost-[A-Za-z0-9]+$/.test(id), 'must be a CompShare instance id such as "uhost-0123456789ab"'),
+    adoptId: z.string().regex(/^uhost-[A-Za-z0-9]+$/, 'adoptId must be a CompShare instance id such as "uhost-0123456789ab"').optional(),
     /** Stop the instance this long after it reaches Running (UpdateCompShareStopScheduler). */
     autoStop: z
       .strictObject({
-        after: durationSchema.refine((d) => !/^\s*$/.test(d) && safeDuration(d) >= MIN_AUTO_STOP_SECONDS * 1000, {
-          message: `CompShare schedules a stop at least ${MIN_AUTO_STOP_SECONDS / 60} minutes ahead: use "5m" or more`,
+        after: z.string().superRefine((d, ctx) => {
+          if (!durationSchema.safeParse(d).success) {
+            ctx.addIssue({ code: "custom", message: 'must be a duration such as "8h", "90m" or "1h30m"' });
+          } else if (safeDuration(d) < MIN_AUTO_STOP_SECONDS * 1000) {
+            ctx.addIssue({ code: "custom", message: `CompShare schedules a stop at least ${MIN_AUTO_STOP_SECONDS / 60} minutes ahead: use "5m" or more` });
+          }
         }),
       })
       .optional(),
