@@ -205,6 +205,29 @@ describe("autoStop", () => {
   });
 });
 
+describe("autoStop after the stop fired", () => {
+  it("a refresh reads stopped; the next up starts it and schedules a new stop", async () => {
+    const { id, outs, inputs } = await up({ ...base, autoStop: { after: "1h" } });
+    // what a fired stop leaves: Stopped, no schedule
+    await direct.deleteStopScheduler({ Region: "cn-sh2", Zone: "cn-sh2-02", UHostId: id });
+    await direct.stopInstance({ Region: "cn-sh2", Zone: "cn-sh2-02", UHostId: id });
+    for (let i = 0; i < 200 && emu.compshare.get(id)!.State !== "Stopped"; i++) await new Promise((r) => setTimeout(r, 20));
+    const read = await compShareInstance.read(id, { ...outs, __provider: PROVIDER_TEXT });
+    expect(read.props).toMatchObject({ powerState: "stopped", state: "Stopped" });
+    expect(read.props.stopSchedulerTime).toBeUndefined();
+    const again = await checked({ ...base, autoStop: { after: "1h" } }, inputs);
+    expect(await compShareInstance.diff(id, read.props, again)).toEqual({ changes: true, replaces: [] });
+    const since = emu.requests.length;
+    const { outs: after } = await compShareInstance.update(id, read.props, again);
+    expect(count(since, "StartCompShareInstance")).toBe(1);
+    expect(count(since, "UpdateCompShareStopScheduler")).toBe(1);
+    expect(emu.compshare.get(id)).toMatchObject({ State: "Running", StopSchedulerTime: expect.any(Number) });
+    expect(emu.compshare.get(id)!.StopSchedulerTime).toBeGreaterThan(Date.now() / 1000);
+    expect(after.stopSchedulerTime).toBeDefined();
+    await compShareInstance.delete(id, after);
+  });
+});
+
 describe("adoptId", () => {
   async function existing(over: Record<string, unknown> = {}): Promise<string> {
     const [id] = await direct.createInstance({
