@@ -16,7 +16,7 @@ import type { Observed, Verdict } from "../core/wait";
 import { type CompShareClient, OPERATION_IN_PROGRESS } from "./client";
 import { type CompShareSession, compShareSession, readInstance } from "./context";
 import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, instanceInputsSchema, SHAPE_FIELDS } from "./schemas";
-import { type PriceQuote, quotePrice } from "./price";
+import { quotePrice } from "./price";
 import { type CompShareImageKind, listImages } from "./images";
 import { interruptNotice, mayAdopt, rememberRecorded, remarkTag, stripRemarkTag } from "../core/identity";
 import { leftBehind } from "./adopt";
@@ -610,7 +610,6 @@ export const compShareInstance = {
       id = left.UHostId;
       chosen = inferChosen(candidates, (c) => hasShape(left, c));
     } else {
-      const quotes = new Map<Candidate, PriceQuote | undefined>();
       const marker = createMarker(args.marker);
       let trying: Inputs = args;
       try {
@@ -619,12 +618,12 @@ export const compShareInstance = {
           what: `${kind} "${name}"`,
           candidates,
           maxPricePerHour: args.maxPricePerHour,
+          // The quote of the bought candidate is its pricePerHour output: no second price call.
           priceOf: async (c) => {
             const q = await quotePrice(s.client, parse(c.inputs)).catch((e) => {
               progress(`${kind} "${name}": no price for ${c.label} (${reasonOf(e)})`);
               return undefined;
             });
-            quotes.set(c, q);
             return q?.pricePerHour;
           },
           precheck: args.checkCapacity === false ? undefined : (c) => checkCapacity(s.client, (trying = parse(c.inputs))),

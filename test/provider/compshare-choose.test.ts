@@ -97,6 +97,20 @@ describe("fallbacks", () => {
     expect(emu.compshare.get(id)).toBeUndefined();
   });
 
+  it("a resize after a fallback keeps the bought values of the fields not changed", async () => {
+    const news = { ...base, fallbacks: [{ zone: "cn-sh2-03", cpu: 32, memory: 131072 }] };
+    const { id, outs, inputs } = await soldOut([["4090", "cn-sh2-02"]], () => up(news));
+    expect(emu.compshare.get(id)).toMatchObject({ Zone: "cn-sh2-03", GPU: 1, CPU: 32, Memory: 131072 });
+    expect(outs).toMatchObject({ cpu: 16, memory: 65536, chosenFallback: 0 });
+    const more = await checked({ ...news, gpu: 2 }, inputs);
+    expect(await compShareInstance.diff(id, outs, more)).toEqual({ changes: true, replaces: [] });
+    const { outs: after } = await compShareInstance.update(id, outs, more);
+    expect(emu.compshare.get(id)).toMatchObject({ GPU: 2, CPU: 32, Memory: 131072, State: "Running" });
+    expect(after).toMatchObject({ gpu: 2, cpu: 16, chosenShape: expect.objectContaining({ gpu: 2, cpu: 32, memory: 131072, zone: "cn-sh2-03" }) });
+    expect(await compShareInstance.diff(id, after, more)).toEqual({ changes: false, replaces: [] });
+    await compShareInstance.delete(id, after);
+  });
+
   it("every candidate sold out: a CapacityError listing each, nothing bought", async () => {
     const created = emu.compshare.createdCount;
     const err = await soldOut(
