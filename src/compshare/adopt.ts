@@ -12,23 +12,26 @@ import type { ApiInstance } from "./schemas";
 /** States of an instance on its way out: never adopted. Inferred: CompShare documents no deleting state by name. */
 const LEAVING = /delet|terminat|releas/i;
 
-/** The instances in the region (and zone) whose Remark carries `marker`, that these inputs may adopt. */
-export async function marked(client: CompShareClient, region: string, zone: string, marker: string, inputs: Record<string, unknown>): Promise<ApiInstance[]> {
+/**
+ * The instances in the region, in any of `zones` (every zone a candidate of the resource buys
+ * in: a fallback may have moved it), whose Remark carries `marker`, that these inputs may adopt.
+ */
+export async function marked(client: CompShareClient, region: string, zones: readonly string[], marker: string, inputs: Record<string, unknown>): Promise<ApiInstance[]> {
   return (await client.describeAll({ Region: region })).filter(
-    (i) => markerInRemark(i.Remark) === marker && (!i.Zone || i.Zone === zone) && !LEAVING.test(i.State ?? "") && mayAdopt(inputs, i.UHostId),
+    (i) => markerInRemark(i.Remark) === marker && (!i.Zone || zones.includes(i.Zone)) && !LEAVING.test(i.State ?? "") && mayAdopt(inputs, i.UHostId),
   );
 }
 
-/** The id of the instance an interrupted run left for this resource, or undefined. */
+/** The instance an interrupted run left for this resource, or undefined. */
 export async function leftBehind(
   client: CompShareClient,
-  where: { region: string; zone: string; name: string },
+  where: { region: string; zones: readonly string[]; name: string },
   marker: string,
   inputs: Record<string, unknown>,
-): Promise<string | undefined> {
+): Promise<ApiInstance | undefined> {
   let found: ApiInstance[];
   try {
-    found = await marked(client, where.region, where.zone, marker, inputs);
+    found = await marked(client, where.region, where.zones, marker, inputs);
   } catch (e) {
     throw new GpuCloudError(
       `could not look for an instance left by an interrupted run before buying one (${reasonOf(e)}); nothing was bought`,
@@ -41,5 +44,5 @@ export async function leftBehind(
     progress(`${kind} "${where.name}": ${found.length} instances carry this resource's marker; adopting ${found[0].UHostId}, check ${found.slice(1).map((i) => i.UHostId).join(", ")}`);
   }
   progress(`${kind} "${where.name}": found ${found[0].UHostId}; adopting it (made for this resource by an interrupted \`pulumi up\`)`);
-  return found[0].UHostId;
+  return found[0];
 }

@@ -33,8 +33,17 @@ import {
   type CapacitySpec,
   type CreateParams,
   createResponseSchema,
+  type ApiImage,
+  type DeleteStopSchedulerParams,
   type DescribeParams,
   describeResponseSchema,
+  type ImagesParams,
+  regionsResponseSchema,
+  imagesResponseSchema,
+  type StopSchedulerParams,
+  type SupportZone,
+  supportZoneResponseSchema,
+  type ZoneImagesParams,
   type Envelope,
   envelopeSchema,
   type ModifyNameParams,
@@ -211,7 +220,76 @@ export class CompShareClient {
     await this.call("ResizeCompShareInstance", params);
   }
 
+  /** Schedules a stop at `StopTime` (Unix seconds, ≥ 300 s ahead); a later call moves it. Not for Spot. */
+  async updateStopScheduler(params: StopSchedulerParams): Promise<void> {
+    await this.call("UpdateCompShareStopScheduler", params);
+  }
+
+  async deleteStopScheduler(params: DeleteStopSchedulerParams): Promise<void> {
+    await this.call("DeleteCompShareStopScheduler", params);
+  }
+
   // ---- catalogue ------------------------------------------------------------------
+
+  /** The regions the account may use (GetRegion, gateway-wide): each once, in the order listed. */
+  async describeRegions(): Promise<string[]> {
+    const res = await this.callParsed("GetRegion", {}, regionsResponseSchema);
+    return [...new Set(res.Regions.map((r) => r.Region))];
+  }
+
+  /** The zones of a region that offer CompShare. */
+  async describeSupportZones(params: { Region: string }): Promise<SupportZone[]> {
+    const res = await this.callParsed("DescribeCompShareSupportZone", params, supportZoneResponseSchema);
+    return res.ZoneInfo;
+  }
+
+  /** One page of platform images (`System` by default, or `App`). */
+  async describeImages(params: ImagesParams): Promise<{ totalCount: number; images: ApiImage[] }> {
+    const res = await this.callParsed("DescribeCompShareImages", params, imagesResponseSchema);
+    return { totalCount: res.TotalCount ?? res.ImageSet.length, images: res.ImageSet };
+  }
+
+  /** One page of the account's own images in the zone. */
+  async describeCustomImages(params: ZoneImagesParams): Promise<{ totalCount: number; images: ApiImage[] }> {
+    const { Name, Author, Tag, ...rest } = params;
+    void Name, void Author, void Tag;
+    const res = await this.callParsed("DescribeCompShareCustomImages", rest, imagesResponseSchema);
+    return { totalCount: res.TotalCount ?? res.ImageSet.length, images: res.ImageSet };
+  }
+
+  /** One page of community images in the zone. */
+  async describeCommunityImages(params: ZoneImagesParams): Promise<{ totalCount: number; images: ApiImage[] }> {
+    const res = await this.callParsed("DescribeCommunityImages", params, imagesResponseSchema);
+    return { totalCount: res.TotalCount ?? res.ImageSet.length, images: res.ImageSet };
+  }
+
+  /**
+   * Every image of a kind, 100 a page until a short page or the total. CompShare was seen
+   * refusing `Limit` on DescribeCompShareImages with 230 (the reference notes, §3.2): then the
+   * pages are asked for without it, at the default size of 20.
+   */
+  async allImages(
+    page: (p: { Offset: number; Limit?: number }) => Promise<{ totalCount: number; images: ApiImage[] }>,
+  ): Promise<ApiImage[]> {
+    const out: ApiImage[] = [];
+    let size: number | undefined = 100;
+    for (let offset = 0; ; ) {
+      let answer;
+      try {
+        answer = await page({ Offset: offset, ...(size !== undefined && { Limit: size }) });
+      } catch (e) {
+        if (size !== undefined && e instanceof ValidationError && e.code === "230" && /\bLimit\b/.test(e.message)) {
+          size = undefined;
+          continue;
+        }
+        throw e;
+      }
+      out.push(...answer.images);
+      const step = size ?? 20;
+      offset += answer.images.length;
+      if (answer.images.length === 0 || answer.images.length < step || offset >= answer.totalCount) return out;
+    }
+  }
 
   /** One entry per legal GPU/CPU/memory combination of the type; `Mem` is in GB. */
   async checkResourceCapacity(params: CapacityParams): Promise<CapacitySpec[]> {

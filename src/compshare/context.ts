@@ -6,9 +6,9 @@
  */
 import { createHash } from "node:crypto";
 import { CredentialsError } from "../core/errors";
-import { progress, settings } from "../core/provider";
+import { progress, type Settings, settings } from "../core/provider";
 import { type Observed, Poller, pollerOptionsFromEnv } from "../core/wait";
-import { COMPSHARE_DEFAULT_BASE_URL, CompShareClient, DESCRIBE_MAX_IDS } from "./client";
+import { COMPSHARE_DEFAULT_BASE_URL, CompShareClient, type CompShareClientOptions, DESCRIBE_MAX_IDS } from "./client";
 import type { ApiInstance } from "./schemas";
 
 export interface CompShareSession {
@@ -20,11 +20,15 @@ export interface CompShareSession {
 
 const sessions = new Map<string, CompShareSession>();
 
-export function compShareSession(): CompShareSession {
-  const publicKey = settings.get("compshare:publicKey", "COMPSHARE_PUBLIC_KEY");
-  const privateKey = settings.get("compshare:privateKey", "COMPSHARE_PRIVATE_KEY");
-  const projectId = settings.get("compshare:projectId", "COMPSHARE_PROJECT_ID");
-  const baseUrl = settings.get("compshare:baseUrl", "COMPSHARE_BASE_URL") ?? COMPSHARE_DEFAULT_BASE_URL;
+/**
+ * The account's key pair, project and base URL from stack config, then the environment; the
+ * provider reads them from its own settings, a program-side look-up from `lookupSettings()`.
+ */
+export function compShareClientOptions(from: Settings = settings): CompShareClientOptions & { baseUrl: string } {
+  const publicKey = from.get("compshare:publicKey", "COMPSHARE_PUBLIC_KEY");
+  const privateKey = from.get("compshare:privateKey", "COMPSHARE_PRIVATE_KEY");
+  const projectId = from.get("compshare:projectId", "COMPSHARE_PROJECT_ID");
+  const baseUrl = from.get("compshare:baseUrl", "COMPSHARE_BASE_URL") ?? COMPSHARE_DEFAULT_BASE_URL;
   if (!publicKey || !privateKey) {
     const missing = [!publicKey && "public key", !privateKey && "private key"].filter(Boolean).join(" and ");
     throw new CredentialsError(`no ${missing}`, {
@@ -34,6 +38,11 @@ export function compShareSession(): CompShareSession {
         "or the environment variables COMPSHARE_PUBLIC_KEY and COMPSHARE_PRIVATE_KEY",
     });
   }
+  return { publicKey, privateKey, projectId, baseUrl };
+}
+
+export function compShareSession(from: Settings = settings): CompShareSession {
+  const { publicKey, privateKey, projectId, baseUrl } = compShareClientOptions(from);
   const key = [baseUrl, publicKey, createHash("sha256").update(privateKey).digest("hex"), projectId ?? ""].join("\0");
   let session = sessions.get(key);
   if (!session) {

@@ -4,15 +4,20 @@
  * `pulumi-gpu-cloud/runtime`; never serialized.
  */
 import { randomBytes } from "node:crypto";
-import { checkResource, timeoutMs } from "../core/check";
+import { checkResource, parseDuration, timeoutMs } from "../core/check";
 import { diffByTable, diffResource, type PolicyTable } from "../core/diff";
-import { AuthenticationError, CapacityError, ConflictError, CredentialsError, GpuCloudError, NotFoundError, TerminalStateError } from "../core/errors";
+import { adoptionMismatches, assertAdoptable, notAdoptable } from "../core/adopt";
+import { buyFirstAvailable, type Candidate, candidatesOf, chosenOutputs, declaredWhileBought, inferChosen, olderAgainstChosen, shapeOf } from "../core/choose";
+import { listChoices, nearest } from "../core/suggest";
+import { AuthenticationError, CapacityError, ConflictError, CredentialsError, GpuCloudError, NotFoundError, TerminalStateError, ValidationError } from "../core/errors";
 import { sleep } from "../core/http";
 import { type ConfigReader, goneOutsidePulumi, plain, progress, reasonOf, recordPartialFailure, settings } from "../core/provider";
 import type { Observed, Verdict } from "../core/wait";
 import { type CompShareClient, OPERATION_IN_PROGRESS } from "./client";
 import { type CompShareSession, compShareSession, readInstance } from "./context";
-import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, instanceInputsSchema } from "./schemas";
+import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, instanceInputsSchema, SHAPE_FIELDS } from "./schemas";
+import { quotePrice } from "./price";
+import { type CompShareImageKind, listImages } from "./images";
 import { interruptNotice, mayAdopt, rememberRecorded, remarkTag, stripRemarkTag } from "../core/identity";
 import { leftBehind } from "./adopt";
 import { assertEngineAlive, watchEngine } from "../core/engine";
@@ -41,14 +46,22 @@ export const INSTANCE_POLICY: PolicyTable = {
   enableUS3: { kind: "replace" },
   machineType: { kind: "replace" },
   powerState: { kind: "update", via: "StopCompShareInstance or StartCompShareInstance" },
+  autoStop: { kind: "update", via: "UpdateCompShareStopScheduler, or DeleteCompShareStopScheduler when removed" },
   checkCapacity: { kind: "ignore", why: "only decides whether create asks first" },
+  fallbacks: { kind: "ignore", why: "only chooses what create buys" },
+  maxPricePerHour: { kind: "ignore", why: "only bounds what create buys" },
+  adoptId: { kind: "ignore", why: "only at create" },
   timeouts: { kind: "ignore", why: "only bounds our waits" },
   autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
   identity: { kind: "ignore", why: "internal: the stack and resource, as hashes" },
   marker: { kind: "ignore", why: "internal: what the cloud object carries to be found after a killed run" },
 };
 
-const SHAPE_FIELDS = ["gpu", "cpu", "memory"];
+/** The inputs Resize changes. */
+const RESIZE_FIELDS = ["gpu", "cpu", "memory"] as const;
+
+/** What a fallback may override (`fallbacks`, `chosenShape`). */
+export const FIELDS: readonly string[] = SHAPE_FIELDS;
 
 const DEFAULT_TIMEOUTS = { create: "20m", update: "20m", delete: "15m" };
 
@@ -161,22 +174,27 @@ const POWER: Record<string, "running" | "stopped"> = { Running: "running", Stopp
  * Outputs: the inputs as declared, refreshed with what CompShare reports for the fields it
  * reports, plus the computed outputs. `chargeType`, `disks` and the platform stay as
  * declared: Describe words them differently (a Spot instance reads `Postpay`), and that
- * is not drift.
+ * is not drift. The shape fields a fallback may have chosen (zone, gpuType, gpu, cpu,
+ * memory) show the declared value while the instance has the shape that was bought
+ * (`chosenShape`), and the live value otherwise (drift). `declared` carries `chosenFallback`
+ * and `chosenShape` (the old outputs, or what create just chose).
  */
 export function toOutputs(declared: Props, live: ApiInstance | null, id: string, pricePerHour?: unknown): Props {
   const { __provider, ...inputs } = declared;
   void __provider;
   const price = typeof pricePerHour === "number" ? pricePerHour : undefined;
   if (!live) return plain({ ...inputs, uhostId: id, pricePerHour: price });
+  const shape = inputs.chosenShape;
+  const refreshed = (field: string, value: unknown) => declaredWhileBought(field, inputs[field], value === "" ? undefined : value, shape);
   return plain({
     ...inputs,
     name: live.Name || inputs.name,
     region: live.Region || inputs.region,
-    zone: live.Zone || inputs.zone,
-    gpuType: live.GpuType || inputs.gpuType,
-    gpu: live.GPU ?? inputs.gpu,
-    cpu: live.CPU ?? inputs.cpu,
-    memory: live.Memory ?? inputs.memory,
+    zone: refreshed("zone", live.Zone),
+    gpuType: refreshed("gpuType", live.GpuType),
+    gpu: refreshed("gpu", live.GPU),
+    cpu: refreshed("cpu", live.CPU),
+    memory: refreshed("memory", live.Memory),
     compShareImageId: live.CompShareImageId || inputs.compShareImageId,
     remark: live.Remark === undefined ? inputs.remark : stripMarker(live.Remark) || undefined,
     powerState: POWER[live.State] ?? inputs.powerState,
@@ -187,8 +205,16 @@ export function toOutputs(declared: Props, live: ApiInstance | null, id: string,
     ips: live.IPSet.map((ip) => ip.IP).filter((ip): ip is string => !!ip),
     createTime: isoTime(live.CreateTime),
     expireTime: isoTime(live.ExpireTime),
+    stopSchedulerTime: isoTime(live.StopSchedulerTime),
     pricePerHour: price,
   });
+}
+
+/** The zone the instance was bought in: a fallback may have chosen another than `zone`. */
+export function boughtZone(props: Props): string {
+  const shape = props.chosenShape;
+  const zone = shape && typeof shape === "object" ? (shape as Props).zone : undefined;
+  return typeof zone === "string" && zone ? zone : String(props.zone ?? "");
 }
 
 /** Values that mean the same thing compare equal in diffs (the API's defaults filled in). */
@@ -345,7 +371,8 @@ async function checkCapacity(client: CompShareClient, a: Inputs): Promise<void> 
       Disks: diskParams(a),
     });
   } catch (e) {
-    if (e instanceof AuthenticationError || e instanceof CredentialsError) throw e;
+    // A bad key, and an image CompShare does not offer here, are answers, not an unavailable check.
+    if (e instanceof AuthenticationError || e instanceof CredentialsError || isImageRefusal(e)) throw e;
     progress(`${kind}: capacity pre-check unavailable (${reasonOf(e)}); creating anyway`);
     return;
   }
@@ -406,38 +433,143 @@ async function createExactlyOnce(client: CompShareClient, params: CreateParams, 
   throw lastError;
 }
 
-const HOURS: Record<string, number> = { Dynamic: 1, Postpay: 1, Spot: 1, Day: 24, Month: 24 * 30, Year: 24 * 365 };
-
 /**
- * The hourly price of the shape under its charge type: instance and disks for the period,
- * divided by its hours, plus the image, which the SDK quotes per GPU per hour. Only
- * informative: if CompShare does not answer, the output is left out.
+ * The hourly price of the shape under its charge type (price.ts). Only informative here: if
+ * CompShare does not answer, the output is left out.
  */
 async function pricePerHour(client: CompShareClient, a: Inputs): Promise<number | undefined> {
-  const chargeType = a.chargeType ?? "Month";
   try {
-    const details = await client.getInstancePrice({
-      Region: a.region,
-      Zone: a.zone,
-      GpuType: a.gpuType,
-      Gpu: a.gpu,
-      Cpu: a.cpu,
-      Memory: a.memory,
-      ChargeType: chargeType,
-      Quantity: 1,
-      CompShareImageId: a.compShareImageId,
-      Disks: diskParams(a),
-    });
-    const d = details.find((x) => x.ChargeType === chargeType) ?? details[0];
-    if (!d) return undefined;
-    const period = (d.Instance ?? 0) + (d.Disks ?? 0) + (d.SystemDisks ?? 0);
-    const hours = HOURS[d.ChargeType ?? chargeType] ?? 1;
-    return Math.round((period / hours + (d.CompShareImage ?? 0) * a.gpu) * 10_000) / 10_000;
+    return (await quotePrice(client, a))?.pricePerHour;
   } catch (e) {
     progress(`${kind}: price unavailable (${reasonOf(e)}); pricePerHour left out`);
     return undefined;
   }
 }
+
+// ---- unknown images ----------------------------------------------------------------
+
+/** CompShare's answer to an image it does not offer: 230 `Params [CompShareImageId] not available`. */
+function isImageRefusal(e: unknown): e is ValidationError {
+  return e instanceof ValidationError && e.code === "230" && /CompShareImageId/.test(e.message);
+}
+
+/**
+ * The refusal of an unknown image, with the nearest images the zone offers (platform,
+ * community and the account's own). Asked only after CompShare refused; if the listing
+ * fails, CompShare's own error is what the user sees.
+ */
+async function unknownImage(client: CompShareClient, a: Inputs, refusal: ValidationError): Promise<GpuCloudError> {
+  try {
+    const kinds: CompShareImageKind[] = ["system", "community", "custom"];
+    const lists = await Promise.all(kinds.map((k) => listImages(client, { region: a.region, zone: a.zone }, k)));
+    const choices = lists.flat().filter((i) => !i.Status || i.Status === "Available").map((i) => ({ id: i.CompShareImageId, name: i.Name }));
+    const near = nearest(a.compShareImageId, choices, 5);
+    return new ValidationError(
+      `compShareImageId "${a.compShareImageId}" is not an image CompShare offers in zone ${a.zone} (${refusal.apiMessage}); ` +
+        (near.length > 0 ? `nearest: ${listChoices(near)}` : "the zone lists no images"),
+      {
+        cloud: "compshare",
+        operation: refusal.operation,
+        code: refusal.code,
+        hint: `Nothing was bought. Set compShareImageId to an available image; getCompShareImages({ region: "${a.region}", zone: "${a.zone}", kind: "system" | "community" | "custom" }) lists them`,
+        cause: refusal,
+      },
+    );
+  } catch {
+    return refusal;
+  }
+}
+
+// ---- choosing and adopting -------------------------------------------------------------
+
+const describeShape = (a: Inputs) => `gpuType ${a.gpuType} × ${a.gpu}, ${a.cpu} vCPU, ${a.memory / 1024} GB, ${a.chargeType ?? "Month"}, in ${a.zone}`;
+
+/** Describe's word for a charge type: Spot reads Postpay, Day reads Dynamic (the SDK's enum has neither). */
+const DESCRIBED: Record<string, string> = { Spot: "Postpay", Day: "Dynamic" };
+const describedChargeType = (v: unknown) => (typeof v === "string" ? (DESCRIBED[v] ?? v) : "Month");
+
+/** Whether the instance has the shape of these inputs, as far as Describe tells. */
+function hasShape(live: ApiInstance, c: Props): boolean {
+  const same = (a: unknown, b: unknown) => a === undefined || b === undefined || a === b;
+  return (
+    same(live.Zone || undefined, c.zone) &&
+    same(live.GpuType || undefined, c.gpuType) &&
+    same(live.GPU, c.gpu) &&
+    same(live.CPU, c.cpu) &&
+    same(live.Memory, c.memory) &&
+    (live.ChargeType === undefined || live.ChargeType === "" || live.ChargeType === describedChargeType(c.chargeType))
+  );
+}
+
+type Disk = { isBoot: boolean; type: string; size: number };
+const sortDisks = (d: Disk[]) => [...d].sort((x, y) => Number(y.isBoot) - Number(x.isBoot) || x.type.localeCompare(y.type) || x.size - y.size);
+
+/** The replace-only inputs Describe reports, in input form (a field it does not report is left out and not checked). */
+function actualInputs(live: ApiInstance): Props {
+  const out: Props = {};
+  if (live.Region) out.region = live.Region;
+  if (live.Zone) out.zone = live.Zone;
+  if (live.GpuType) out.gpuType = live.GpuType;
+  if (live.CompShareImageId) out.compShareImageId = live.CompShareImageId;
+  if (live.ChargeType) out.chargeType = live.ChargeType;
+  if (live.MachineType) out.machineType = live.MachineType;
+  const disks = live.DiskSet?.filter((d) => (d.DiskType || undefined) !== undefined && d.Size !== undefined);
+  if (disks && disks.length > 0) out.disks = disks.map((d) => ({ isBoot: d.IsBoot === true, type: d.DiskType!, size: d.Size! }));
+  return out;
+}
+
+/** How adoption compares: charge types in Describe's words, disks in one order, defaults filled in. */
+function adoptNormalize(field: string, v: unknown): unknown {
+  if (field === "chargeType") return describedChargeType(v ?? "Month");
+  if (field === "disks" && Array.isArray(v)) return sortDisks(v as Disk[]);
+  return normalize(field, v);
+}
+
+/**
+ * The instance named by `adoptId`, checked against the declaration, as `update` should see
+ * it: the old outputs of an instance that has the declared replace-only inputs and its own
+ * name, shape, power state and no auto-stop (so update applies the declared ones).
+ */
+async function adoptable(s: CompShareSession, args: Inputs, inputs: Props): Promise<Props> {
+  const id = args.adoptId!;
+  const live = await s.client.findInstance(id, args.region);
+  if (!live) throw notAdoptable("compshare", "instance", id, "DescribeCompShareInstance");
+  assertAdoptable({
+    cloud: "compshare",
+    noun: "instance",
+    id,
+    operation: "DescribeCompShareInstance",
+    mismatches: adoptionMismatches(INSTANCE_POLICY, inputs, actualInputs(live), adoptNormalize),
+  });
+  const own = { ...inputs, zone: live.Zone || args.zone, gpu: live.GPU ?? args.gpu, cpu: live.CPU ?? args.cpu, memory: live.Memory ?? args.memory };
+  return {
+    ...inputs,
+    name: live.Name ?? inputs.name,
+    gpu: own.gpu,
+    cpu: own.cpu,
+    memory: own.memory,
+    powerState: POWER[live.State] ?? inputs.powerState,
+    autoStop: undefined,
+    chosenFallback: -1,
+    chosenShape: shapeOf(own, FIELDS),
+  };
+}
+
+// ---- auto-stop ---------------------------------------------------------------------
+
+/** Schedules the stop `autoStop.after` from now (UpdateCompShareStopScheduler), or removes it. */
+async function applyAutoStop(t: Target, autoStop: Inputs["autoStop"]): Promise<void> {
+  if (autoStop) {
+    const at = Math.floor((Date.now() + parseDuration(autoStop.after)) / 1000);
+    await t.s.client.updateStopScheduler({ Region: t.region, Zone: t.zone, UHostId: t.id, StopTime: at });
+    progress(`${kind} ${t.id}: stops at ${new Date(at * 1000).toISOString()} (autoStop ${autoStop.after})`);
+  } else {
+    await t.s.client.deleteStopScheduler({ Region: t.region, Zone: t.zone, UHostId: t.id });
+    progress(`${kind} ${t.id}: scheduled stop removed`);
+  }
+}
+
+const scheduled = (live: ApiInstance | null | undefined) => (live?.StopSchedulerTime ?? 0) * 1000 > Date.now();
 
 // ---- the provider -----------------------------------------------------------------
 
@@ -452,7 +584,7 @@ export const compShareInstance = {
 
   async diff(id: string, olds: Props, news: Props) {
     rememberRecorded(news, id);
-    return diffResource(INSTANCE_POLICY, olds, news, normalize, "state", isFailedState);
+    return diffResource(INSTANCE_POLICY, olderAgainstChosen(olds, news), news, normalize, "state", isFailedState);
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {
@@ -461,27 +593,74 @@ export const compShareInstance = {
     const s = compShareSession();
     const deadline = Date.now() + timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
     watchEngine(progress);
-    const resumed = args.marker ? await leftBehind(s.client, { region: args.region, zone: args.zone, name }, args.marker, inputs) : undefined;
+    if (args.adoptId) {
+      // No purchase on this path: the instance exists; update applies the in-place inputs.
+      const olds = await adoptable(s, args, inputs);
+      progress(`${kind} ${args.adoptId}: adopting it (adoptId)`);
+      const { outs } = await compShareInstance.update(args.adoptId, olds, inputs);
+      return { id: args.adoptId, outs };
+    }
+    const candidates = candidatesOf(inputs);
+    const zones = [...new Set(candidates.map((c) => String(c.inputs.zone)))];
+    const left = args.marker ? await leftBehind(s.client, { region: args.region, zones, name }, args.marker, inputs) : undefined;
     let id: string;
-    if (resumed) id = resumed;
-    else {
-      if (args.checkCapacity !== false) await checkCapacity(s.client, args);
+    let chosen: Candidate;
+    let quoted: number | undefined;
+    if (left) {
+      id = left.UHostId;
+      chosen = inferChosen(candidates, (c) => hasShape(left, c));
+    } else {
       const marker = createMarker(args.marker);
-      await assertEngineAlive("the instance create");
-      id = await createExactlyOnce(s.client, toCreateParams(args, name, marker), marker, (x) => mayAdopt(inputs, x));
+      let trying: Inputs = args;
+      try {
+        const bought = await buyFirstAvailable({
+          cloud: "compshare",
+          what: `${kind} "${name}"`,
+          candidates,
+          maxPricePerHour: args.maxPricePerHour,
+          // The quote of the bought candidate is its pricePerHour output: no second price call.
+          priceOf: async (c) => {
+            const q = await quotePrice(s.client, parse(c.inputs)).catch((e) => {
+              progress(`${kind} "${name}": no price for ${c.label} (${reasonOf(e)})`);
+              return undefined;
+            });
+            return q?.pricePerHour;
+          },
+          precheck: args.checkCapacity === false ? undefined : (c) => checkCapacity(s.client, (trying = parse(c.inputs))),
+          buy: async (c) => {
+            trying = parse(c.inputs);
+            await assertEngineAlive("the instance create");
+            return createExactlyOnce(s.client, toCreateParams(trying, name, marker), marker, (x) => mayAdopt(inputs, x));
+          },
+          describe: (c) => describeShape(parse(c.inputs)),
+          log: progress,
+        });
+        id = bought.result;
+        chosen = bought.chosen;
+        quoted = bought.pricePerHour;
+      } catch (e) {
+        if (isImageRefusal(e)) throw await unknownImage(s.client, trying, e);
+        throw e;
+      }
       progress(`${kind} ${id} created ("${name}")`);
     }
+    const bought = parse(chosen.inputs);
+    const declared = { ...inputs, ...chosenOutputs(chosen, FIELDS) };
     s.track(id, args.region);
     interruptNotice(progress);
     // From here on the instance exists: any failure must hand its id to the engine.
-    const t: Target = { s, id, region: args.region, zone: args.zone, spot: args.chargeType === "Spot", deadline, setting: "timeouts.create" };
+    const t: Target = { s, id, region: args.region, zone: bought.zone, spot: bought.chargeType === "Spot", deadline, setting: "timeouts.create" };
     try {
       // An instance an interrupted run left may be in any state, Stopped included.
-      const running = resumed ? undefined : await waitFor(t, "Running", untilRunning());
+      let running: Observed<ApiInstance> | undefined = left ? undefined : await waitFor(t, "Running", untilRunning());
+      if (args.autoStop && !(left && scheduled(left))) {
+        await applyAutoStop(t, args.autoStop);
+        running = undefined; // describe again: the answer shows the scheduled time
+      }
       const live = await converge(t, args.powerState ?? "running", running);
-      return { id, outs: toOutputs(inputs, live, id, await pricePerHour(s.client, args)) };
+      return { id, outs: toOutputs(declared, live, id, quoted ?? (await pricePerHour(s.client, bought))) };
     } catch (e) {
-      throw await partialFailure(t, inputs, e, "create");
+      throw await partialFailure(t, declared, e, "create");
     }
   },
 
@@ -496,8 +675,14 @@ export const compShareInstance = {
     const args = parse(news);
     const s = compShareSession();
     const deadline = Date.now() + timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
-    const t: Target = { s, id, region: args.region, zone: args.zone, spot: args.chargeType === "Spot", deadline, setting: "timeouts.update" };
-    const changed = new Set(diffByTable(INSTANCE_POLICY, olds, news, normalize).updates.map((u) => u.field));
+    const changed = new Set(diffByTable(INSTANCE_POLICY, olderAgainstChosen(olds, news), news, normalize).updates.map((u) => u.field));
+    // The shape the instance has: what was bought where the declaration did not change since.
+    const oldShape = (olds.chosenShape && typeof olds.chosenShape === "object" ? olds.chosenShape : {}) as Props;
+    const keep = Object.fromEntries(Object.entries(oldShape).filter(([f]) => !changed.has(f)));
+    const effective = parse({ ...news, ...keep });
+    const chosen = { chosenFallback: olds.chosenFallback, chosenShape: { ...oldShape, ...shapeOf(effective, RESIZE_FIELDS) } };
+    const declared = { ...news, ...chosen };
+    const t: Target = { s, id, region: args.region, zone: boughtZone(olds), spot: effective.chargeType === "Spot", deadline, setting: "timeouts.update" };
     try {
       let live: Observed<ApiInstance> = await describeNow(t);
       if (changed.has("name")) {
@@ -508,7 +693,8 @@ export const compShareInstance = {
           (live) => live?.Name === args.name,
         );
       }
-      if (SHAPE_FIELDS.some((f) => changed.has(f))) {
+      const want = { gpu: effective.gpu, cpu: effective.cpu, memory: effective.memory };
+      if (RESIZE_FIELDS.some((f) => changed.has(f))) {
         if (!STABLE.has(live.State)) live = await waitFor(t, "stable", untilStable);
         if (live!.State === "Running") {
           await stop(t);
@@ -517,18 +703,26 @@ export const compShareInstance = {
         await underLock(
           t,
           "ResizeCompShareInstance",
-          () => s.client.resizeInstance({ ...where(t), Cpu: args.cpu, Memory: args.memory, Gpu: args.gpu }),
-          (live) => live?.State === "Resizing" || untilResized(args)(live) === "done",
+          () => s.client.resizeInstance({ ...where(t), Cpu: want.cpu, Memory: want.memory, Gpu: want.gpu }),
+          (live) => live?.State === "Resizing" || untilResized(want)(live) === "done",
         );
-        live = await waitFor(t, "resized", untilResized(args));
+        live = await waitFor(t, "resized", untilResized(want));
       } else if (changed.has("name")) {
         live = await describeNow(t);
       }
-      const after = await converge(t, args.powerState ?? "running", live);
-      return { outs: toOutputs(news, after, id, await pricePerHour(s.client, args)) };
+      const wasStopped = live?.State === "Stopped";
+      let after = await converge(t, args.powerState ?? "running", live);
+      // A changed autoStop is applied; a declared one is scheduled again when this update
+      // started an instance whose stop had passed (its scheduled stop fired).
+      const restarted = wasStopped && after.State === "Running" && args.autoStop && !scheduled(after);
+      if (changed.has("autoStop") || restarted) {
+        await applyAutoStop(t, args.autoStop);
+        after = await describeNow(t);
+      }
+      return { outs: toOutputs(declared, after, id, await pricePerHour(s.client, effective)) };
     } catch (e) {
       if (e instanceof NotFoundError) throw e;
-      throw await partialFailure(t, news, e, "update");
+      throw await partialFailure(t, declared, e, "update");
     }
   },
 
@@ -539,7 +733,7 @@ export const compShareInstance = {
       s,
       id,
       region: String(props.region ?? ""),
-      zone: String(props.zone ?? ""),
+      zone: boughtZone(props),
       spot: props.chargeType === "Spot",
       deadline: Date.now() + timeoutMs(timeouts, "delete", DEFAULT_TIMEOUTS.delete),
       setting: "timeouts.delete",
@@ -547,6 +741,7 @@ export const compShareInstance = {
     let live: Observed<ApiInstance> = await readInstance(s, id, t.region);
     if (!live) return; // already gone: the goal is met
     t.spot ||= live.ChargeType === "Spot";
+    if (live.Zone) t.zone = live.Zone;
     if (!STABLE.has(live.State)) live = await waitFor(t, "stable", untilStableOrGone);
     if (!live) return;
     try {

@@ -6,10 +6,15 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../core/inputs";
 import { declaredIdentity } from "../core/declare";
 import { dynamicType, providerModule } from "../core/provider";
-import type { CompShareInstanceInputs } from "./schemas";
+import type { CompShareInstanceInputs, SHAPE_FIELDS } from "./schemas";
+
+type Declared = Omit<CompShareInstanceInputs, "autonamePrefix" | "identity" | "marker" | "fallbacks">;
+
+/** A fallback: some of the shape inputs, each replacing the declared one whole. */
+export type CompShareInstanceFallback = Partial<Pick<Declared, (typeof SHAPE_FIELDS)[number]>>;
 
 /** Arguments of {@link CompShareInstance}; see the README for every field. */
-export type CompShareInstanceArgs = ArgsOf<Omit<CompShareInstanceInputs, "autonamePrefix" | "identity" | "marker">>;
+export type CompShareInstanceArgs = ArgsOf<Declared & { fallbacks?: CompShareInstanceFallback[] }>;
 
 /**
  * A CompShare (优云智算) GPU virtual machine. `pulumi up` checks capacity, buys it and waits
@@ -35,6 +40,14 @@ export class CompShareInstance extends pulumi.CustomResource {
   declare readonly cpu: pulumi.Output<number>;
   declare readonly memory: pulumi.Output<number>;
   declare readonly powerState: pulumi.Output<"running" | "stopped" | undefined>;
+  declare readonly zone: pulumi.Output<string>;
+  declare readonly gpuType: pulumi.Output<string>;
+  /** -1: the declared shape was bought; else the index in `fallbacks` of the one that was. */
+  declare readonly chosenFallback: pulumi.Output<number>;
+  /** The shape inputs (zone, gpuType, gpu, cpu, memory, chargeType, …) of what was bought. */
+  declare readonly chosenShape: pulumi.Output<CompShareInstanceFallback>;
+  /** ISO 8601: when CompShare will stop the instance (`autoStop`); absent when no stop is scheduled. */
+  declare readonly stopSchedulerTime: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: CompShareInstanceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -53,6 +66,9 @@ export class CompShareInstance extends pulumi.CustomResource {
         createTime: undefined,
         expireTime: undefined,
         pricePerHour: undefined,
+        chosenFallback: undefined,
+        chosenShape: undefined,
+        stopSchedulerTime: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
     );

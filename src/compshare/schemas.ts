@@ -5,7 +5,14 @@
  * are inferred from these; there are no hand-written duplicates.
  */
 import { z } from "zod";
-import { powerStateSchema, timeoutsSchema } from "../core/check";
+import { durationSchema, parseDuration, powerStateSchema, timeoutsSchema } from "../core/check";
+import { fallbacksSchema, maxPricePerHourSchema } from "../core/choose";
+
+/** The inputs a fallback may override: what makes the shape that is bought. */
+export const SHAPE_FIELDS = ["zone", "gpuType", "gpu", "cpu", "memory", "chargeType", "quantity", "disks", "minimalCpuPlatform"] as const;
+
+/** CompShare refuses a scheduled stop less than five minutes ahead (its docs). */
+export const MIN_AUTO_STOP_SECONDS = 300;
 
 // ---- the GPU-type table -----------------------------------------------------------------
 
@@ -111,8 +118,26 @@ export const instanceInputsSchema = z
     checkCapacity: z.boolean({ message: "must be true or false" }).optional(),
     powerState: powerStateSchema,
     timeouts: timeoutsSchema,
+    fallbacks: fallbacksSchema(SHAPE_FIELDS),
+    maxPricePerHour: maxPricePerHourSchema,
+    adoptId: z.string().regex(/^uhost-[A-Za-z0-9]+$/, 'adoptId must be a CompShare instance id such as "uhost-0123456789ab"').optional(),
+    /** Stop the instance this long after it reaches Running (UpdateCompShareStopScheduler). */
+    autoStop: z
+      .strictObject({
+        after: z.string().superRefine((d, ctx) => {
+          if (!durationSchema.safeParse(d).success) {
+            ctx.addIssue({ code: "custom", message: 'must be a duration such as "8h", "90m" or "1h30m"' });
+          } else if (safeDuration(d) < MIN_AUTO_STOP_SECONDS * 1000) {
+            ctx.addIssue({ code: "custom", message: `CompShare schedules a stop at least ${MIN_AUTO_STOP_SECONDS / 60} minutes ahead: use "5m" or more` });
+          }
+        }),
+      })
+      .optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.autoStop && v.chargeType === "Spot") {
+      ctx.addIssue({ code: "custom", path: ["autoStop"], message: "CompShare offers no scheduled stop for Spot instances; remove autoStop or use another chargeType" });
+    }
     const spec: GpuTypeSpec | undefined = GPU_TYPES[v.gpuType];
     if (!spec) return;
     const t = v.gpuType;
@@ -155,6 +180,14 @@ export const instanceInputsSchema = z
   });
 
 export type CompShareInstanceInputs = z.input<typeof instanceInputsSchema>;
+
+function safeDuration(d: string): number {
+  try {
+    return parseDuration(d);
+  } catch {
+    return 0;
+  }
+}
 export type CompShareInstanceParsed = z.infer<typeof instanceInputsSchema>;
 
 // ---- request parameters (wire names) ----------------------------------------------------
@@ -393,3 +426,78 @@ export const priceResponseSchema = z
     PriceDetails: lenientArray(priceDetailSchema),
   })
   .transform((r) => ({ details: r.PriceDetail.length > 0 ? r.PriceDetail : r.PriceDetails }));
+
+// ---- images, zones, scheduled stop --------------------------------------------------------
+
+/** DescribeCompShareImages (platform images), the SDK's request; `ImageType` `System` (default) or `App`. */
+export const imagesParamsSchema = z.object({
+  Region: z.string(),
+  Zone: z.string().optional(),
+  CompShareImageId: z.string().optional(),
+  ImageType: z.string().optional(),
+  Name: z.string().optional(),
+  Author: z.string().optional(),
+  Tag: z.string().optional(),
+  Offset: z.number().optional(),
+  Limit: z.number().max(100).optional(),
+});
+export type ImagesParams = z.infer<typeof imagesParamsSchema>;
+
+/** DescribeCompShareCustomImages / DescribeCommunityImages: `Zone` is required (the SDK). */
+export const zoneImagesParamsSchema = z.object({
+  Region: z.string(),
+  Zone: z.string(),
+  CompShareImageId: z.string().optional(),
+  /** DescribeCommunityImages only. */
+  Name: z.string().optional(),
+  Author: z.string().optional(),
+  Tag: z.string().optional(),
+  Offset: z.number().optional(),
+  Limit: z.number().max(100).optional(),
+});
+export type ZoneImagesParams = z.infer<typeof zoneImagesParamsSchema>;
+
+/** `CompShareImage` of the SDK (models.go), the fields we read; `Container` is text in the SDK, a bool in some answers. */
+export const apiImageSchema = z.looseObject({
+  CompShareImageId: z.string(),
+  Name: optString,
+  ImageType: optString,
+  ImageOwnerAlias: optString,
+  Author: optString,
+  Status: optString,
+  Description: optString,
+  Size: optNumber,
+  Price: optNumber,
+  Container: opt(wireBool),
+  Tags: lenientArray(z.string()),
+  Softwares: opt(
+    z.looseObject({ Framework: optString, FrameworkVersion: optString, CUDAVersion: optString, Applications: lenientArray(z.string()) }),
+  ),
+  SourceGpuType: optString,
+  CreateTime: optNumber,
+});
+export type ApiImage = z.infer<typeof apiImageSchema>;
+
+export const imagesResponseSchema = z.looseObject({ ImageSet: lenientArray(apiImageSchema), TotalCount: optNumber });
+
+/** `SupportZone` of the SDK. */
+export const supportZoneSchema = z.looseObject({
+  Region: optString,
+  Zone: z.string(),
+  Describe: optString,
+  RegionId: optNumber,
+  ZoneId: optNumber,
+});
+export type SupportZone = z.infer<typeof supportZoneSchema>;
+
+export const supportZoneResponseSchema = z.looseObject({ ZoneInfo: lenientArray(supportZoneSchema) });
+
+/** UpdateCompShareStopScheduler: `StopTime` in Unix seconds, at least 300 s ahead (CompShare's docs); `Zone` optional (the SDK). */
+export const stopSchedulerParamsSchema = z.object({ Region: z.string(), Zone: z.string().optional(), UHostId: z.string(), StopTime: z.number() });
+export type StopSchedulerParams = z.infer<typeof stopSchedulerParamsSchema>;
+export type DeleteStopSchedulerParams = Omit<StopSchedulerParams, "StopTime">;
+
+/** GetRegion (gateway-wide; the Go SDK's uaccount `RegionInfo`): one entry per zone the account may use. */
+export const regionsResponseSchema = z.looseObject({
+  Regions: lenientArray(z.looseObject({ Region: z.string(), Zone: optString, RegionId: optNumber, RegionName: optString, IsDefault: opt(wireBool) })),
+});

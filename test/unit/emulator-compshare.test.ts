@@ -234,9 +234,28 @@ describe("CreateCompShareInstance validation", () => {
     expect(emu.compshare.createdCount).toBe(before);
   });
 
-  it("accepts CLOUD_RSSD on A800 and any well-formed image id", async () => {
-    const id = await create({ GpuType: "A800", "Disks.0.Type": "CLOUD_RSSD", CompShareImageId: "compshareImage-0123456789ab" });
+  it("accepts CLOUD_RSSD on A800 and a community image of the zone", async () => {
+    const id = await create({ GpuType: "A800", "Disks.0.Type": "CLOUD_RSSD", CompShareImageId: "compshareImage-1f6kx2hv9q0a" });
+    expect(await describeOne(id)).toMatchObject({ CompShareImageId: "compshareImage-1f6kx2hv9q0a", CompShareImageType: "Community", CompShareImageOwnerAlias: "Community" });
     await terminate(id);
+  });
+
+  it("refuses an image the zone does not offer, or one that is not Available, on Create and the capacity check", async () => {
+    const before = emu.compshare.createdCount;
+    for (const image of [
+      "compshareImage-0123456789ab", // not in the catalogue
+      "compshareImage-1h7pa3dk6m1c", // a community image that is Offline
+      "compshareImage-1k8mc5ny7h3g", // a custom image still Making
+    ]) {
+      expect(await retCode("CreateCompShareInstance", { ...shape, CompShareImageId: image })).toMatchObject({ RetCode: 230, Message: "Params [CompShareImageId] not available" });
+      expect(await retCode("CheckCompShareResourceCapacity", { ...where, GpuType: "4090", MachineType: "G", CompShareImageId: image })).toMatchObject({
+        RetCode: 230,
+        Message: "Params [CompShareImageId] not available",
+      });
+    }
+    // Fooocus is listed in cn-wlcb-01 only
+    expect((await retCode("CreateCompShareInstance", { ...shape, Region: "cn-sh2", Zone: "cn-sh2-02", CompShareImageId: "compshareImage-1g2ns8ce4r5b" })).RetCode).toBe(230);
+    expect(emu.compshare.createdCount).toBe(before);
   });
 });
 
@@ -553,5 +572,95 @@ describe("CompShareModel on its own clock", () => {
     expect(model.get(id)!.State).toBe("Stopping");
     now += 100;
     expect(model.get(id)).toMatchObject({ State: "Stopped", StopSchedulerTime: 0 });
+  });
+});
+
+describe("catalogue: images, zones, regions (the SDK's CompShareImage, SupportZone; uaccount RegionInfo)", () => {
+  it("DescribeCompShareImages lists platform System images by default, App on request, with the SDK's fields", async () => {
+    const system = await ok("DescribeCompShareImages", { Region: "cn-wlcb" });
+    expect(system.TotalCount).toBe(system.ImageSet.length);
+    expect(system.ImageSet.length).toBeGreaterThanOrEqual(4);
+    expect(system.ImageSet.every((i: { ImageType: string }) => i.ImageType === "System")).toBe(true);
+    const ubuntu = system.ImageSet.find((i: { CompShareImageId: string }) => i.CompShareImageId === "compshareImage-165jmhx19ik7");
+    expect(ubuntu).toMatchObject({
+      Name: "Ubuntu 22.04 CUDA 12.4",
+      ImageOwnerAlias: "Official",
+      Status: "Available",
+      Container: "False",
+      Size: expect.any(Number),
+      Tags: expect.any(Array),
+      Softwares: { CUDAVersion: "12.4", Framework: "", FrameworkVersion: "", Applications: [] },
+      Owner: expect.objectContaining({ AccountId: expect.any(String) }),
+    });
+    expect(ubuntu.Readme).toBeUndefined();
+    expect(ubuntu.zones).toBeUndefined();
+    const app = await ok("DescribeCompShareImages", { Region: "cn-wlcb", ImageType: "App" });
+    expect(app.ImageSet.map((i: { CompShareImageId: string }) => i.CompShareImageId)).toContain("compshareImage-1c8w7rfxn2qd");
+    expect(app.ImageSet.every((i: { ImageType: string }) => i.ImageType === "App")).toBe(true);
+    expect((await retCode("DescribeCompShareImages", { Region: "cn-wlcb", ImageType: "Custom" })).RetCode).toBe(230);
+  });
+
+  it("filters by Name (fuzzy), CompShareImageId (with Readme) and pages with Offset/Limit", async () => {
+    const named = await ok("DescribeCompShareImages", { Region: "cn-wlcb", Name: "pytorch" });
+    expect(named.ImageSet.map((i: { Name: string }) => i.Name)).toEqual(["Ubuntu 22.04 PyTorch 2.4 CUDA 12.1"]);
+    const byId = await ok("DescribeCompShareImages", { Region: "cn-wlcb", CompShareImageId: "compshareImage-1c8w7rfxn2qd" });
+    expect(byId.ImageSet).toEqual([expect.objectContaining({ ImageType: "App", Readme: expect.stringContaining("PyTorch") })]);
+    const all = await ok("DescribeCompShareImages", { Region: "cn-wlcb" });
+    const page = await ok("DescribeCompShareImages", { Region: "cn-wlcb", Offset: "1", Limit: "2" });
+    expect(page.TotalCount).toBe(all.TotalCount);
+    expect(page.ImageSet.map((i: { CompShareImageId: string }) => i.CompShareImageId)).toEqual(
+      all.ImageSet.slice(1, 3).map((i: { CompShareImageId: string }) => i.CompShareImageId),
+    );
+    expect((await retCode("DescribeCompShareImages", { Region: "cn-wlcb", Limit: "101" })).RetCode).toBe(230);
+  });
+
+  it("custom and community images need Zone and are listed per zone", async () => {
+    expect(await retCode("DescribeCompShareCustomImages", { Region: "cn-wlcb" })).toMatchObject({ RetCode: 230, Message: "Params [Zone] not available" });
+    expect(await retCode("DescribeCommunityImages", { Region: "cn-wlcb" })).toMatchObject({ RetCode: 230, Message: "Params [Zone] not available" });
+    const custom = await ok("DescribeCompShareCustomImages", where);
+    expect(custom.ImageSet.map((i: { ImageType: string }) => i.ImageType)).toEqual(["Custom", "Custom"]);
+    expect(custom.ImageSet.map((i: { Status: string }) => i.Status)).toEqual(["Available", "Making"]);
+    const community = await ok("DescribeCommunityImages", where);
+    expect(community.TotalCount).toBe(3);
+    expect(community.ImageSet.every((i: { ImageOwnerAlias: string }) => i.ImageOwnerAlias === "Community")).toBe(true);
+    const fooocus = await ok("DescribeCommunityImages", { ...where, Name: "fooo" });
+    expect(fooocus.ImageSet).toEqual([expect.objectContaining({ CompShareImageId: "compshareImage-1g2ns8ce4r5b", Price: 0.5 })]);
+    const elsewhere = await ok("DescribeCommunityImages", { Region: "cn-sh2", Zone: "cn-sh2-02" });
+    expect(elsewhere.ImageSet.map((i: { CompShareImageId: string }) => i.CompShareImageId)).toEqual(["compshareImage-1f6kx2hv9q0a"]);
+    expect((await ok("DescribeCompShareCustomImages", { Region: "cn-sh2", Zone: "cn-sh2-02" })).ImageSet).toEqual([]);
+  });
+
+  it("DescribeCompShareSupportZone answers the SDK's SupportZone; GetRegion lists the account's zones, one outside CompShare", async () => {
+    const zones = await ok("DescribeCompShareSupportZone", { Region: "cn-wlcb" });
+    expect(zones.ZoneInfo).toEqual([{ Region: "cn-wlcb", Zone: "cn-wlcb-01", Describe: "乌兰察布A", RegionId: expect.any(Number), ZoneId: expect.any(Number) }]);
+    expect((await retCode("DescribeCompShareSupportZone", {})).RetCode).toBe(230);
+    const regions = await ok("GetRegion");
+    expect(regions.Regions.map((r: { Zone: string }) => r.Zone)).toEqual(["cn-wlcb-01", "cn-sh2-02", "cn-sh2-03", "cn-bj2-02", "hk-02"]);
+    expect(regions.Regions[0]).toMatchObject({ Region: "cn-wlcb", RegionId: expect.any(Number), RegionName: expect.any(String), IsDefault: true, BitMaps: expect.any(String) });
+    expect((await retCode("DescribeCompShareSupportZone", { Region: "hk" })).RetCode).toBe(230);
+  });
+
+  it("stock per zone: sold out in one zone shows Soldout and ResourceEnough false there, and refuses Create there only", async () => {
+    emu.compshare.setStock("5090", 0, "cn-sh2-02");
+    try {
+      const sh = { Region: "cn-sh2", Zone: "cn-sh2-02" };
+      const types = await ok("DescribeAvailableCompShareInstanceTypes", { Region: "cn-sh2", "MachineTypes.0": "5090" });
+      expect(types.AvailableInstanceTypes.map((t: { Zone: string; Status: string }) => [t.Zone, t.Status])).toEqual([
+        ["cn-sh2-02", "Soldout"],
+        ["cn-sh2-03", "Normal"],
+      ]);
+      const check = await ok("CheckCompShareResourceCapacity", { ...sh, GpuType: "5090", MachineType: "G" });
+      expect(check.Specs.every((s: { ResourceEnough: boolean }) => !s.ResourceEnough)).toBe(true);
+      const other = await ok("CheckCompShareResourceCapacity", { Region: "cn-sh2", Zone: "cn-sh2-03", GpuType: "5090", MachineType: "G" });
+      expect(other.Specs.some((s: { ResourceEnough: boolean }) => s.ResourceEnough)).toBe(true);
+      const before = emu.compshare.createdCount;
+      expect((await retCode("CreateCompShareInstance", { ...shape, ...sh, GpuType: "5090" })).RetCode).toBe(8357);
+      expect(emu.compshare.createdCount).toBe(before);
+      const id = await create({ Region: "cn-sh2", Zone: "cn-sh2-03", GpuType: "5090" });
+      expect(emu.compshare.stock("5090", "cn-sh2-02")).toBe(0);
+      emu.compshare.deleteBehindBack(id);
+    } finally {
+      emu.compshare.setStock("5090", 1000, "cn-sh2-02");
+    }
   });
 });

@@ -41,12 +41,16 @@ async function waitState(id: string, want: string): Promise<void> {
   }
 }
 
-/** An example's parameters with the placeholders `uhost-xxxx` / `bsi-xxxx` bound to a live instance. */
+/**
+ * An example's parameters with the placeholders `uhost-xxxx` / `bsi-xxxx` bound to a live
+ * instance, and `compshareImage-xxxx` (the SDK example's image) to an image of the emulator's catalogue.
+ */
 function bind(example: Record<string, unknown>, ids: { uhost?: string; disk?: string }): { action: string; params: Params } {
   const { Action, ...rest } = example;
   const text = JSON.stringify(rest)
     .replaceAll('"uhost-xxxx"', JSON.stringify(ids.uhost ?? "uhost-xxxx"))
-    .replaceAll('"bsi-xxxx"', JSON.stringify(ids.disk ?? "bsi-xxxx"));
+    .replaceAll('"bsi-xxxx"', JSON.stringify(ids.disk ?? "bsi-xxxx"))
+    .replaceAll('"compshareImage-xxxx"', JSON.stringify("compshareImage-165jmhx19ik7"));
   return { action: String(Action), params: JSON.parse(text) as Params };
 }
 
@@ -59,13 +63,19 @@ describe("request examples → the emulator", () => {
       "describe-instance.request.json",
       "describe-available-instance-types.request.json",
       "get-price.request.json",
+      "describe-images.request.json",
+      "describe-custom-images.request.json",
+      "describe-community-images.request.json",
+      "describe-support-zone.request.json",
       "update-stop-scheduler.request.json",
+      "delete-stop-scheduler.request.json",
       "stop-instance.request.json",
       "resize-disk.request.json",
     ];
     expect([...plan].sort()).toEqual(files(".request.json"));
     const ids: { uhost?: string; disk?: string } = {};
     const answers: Record<string, Record<string, any>> = {};
+    let scheduledAt: number | undefined;
     for (const file of plan) {
       if (file === "update-stop-scheduler.request.json") await waitState(ids.uhost!, "Running");
       if (file === "resize-disk.request.json") {
@@ -77,6 +87,7 @@ describe("request examples → the emulator", () => {
       expect(answer, `${file}: ${answer?.message}`).toMatchObject({ RetCode: 0, Action: `${action}Response` });
       answers[file] = answer;
       if (file === "create-instance.request.json") ids.uhost = (answer as any).UHostIds[0];
+      if (file === "update-stop-scheduler.request.json") scheduledAt = emu.compshare.get(ids.uhost!)!.StopSchedulerTime;
     }
 
     // the SDK example as sent: one 4090, its boot disk of 200 GB, pay-as-you-go
@@ -98,7 +109,14 @@ describe("request examples → the emulator", () => {
     expect(price.ListPriceDetail).toHaveLength(1);
     expect(price.PriceDetails).toEqual(price.PriceDetail);
     const after = emu.compshare.get(ids.uhost!)!;
-    expect(after.StopSchedulerTime).toBe(4102444800);
+    expect(scheduledAt).toBe(4102444800);
+    expect(after.StopSchedulerTime).toBe(0);
+    // the image look-ups: System images whose name has CUDA; the zone's custom images; one community image by name and tag
+    expect(answers["describe-images.request.json"].ImageSet.length).toBeGreaterThanOrEqual(3);
+    expect(answers["describe-images.request.json"].ImageSet.every((i: any) => i.ImageType === "System" && /cuda/i.test(i.Name))).toBe(true);
+    expect(answers["describe-custom-images.request.json"].ImageSet.map((i: any) => i.ImageType)).toEqual(["Custom", "Custom"]);
+    expect(answers["describe-community-images.request.json"].ImageSet).toEqual([expect.objectContaining({ CompShareImageId: "compshareImage-1f6kx2hv9q0a" })]);
+    expect(answers["describe-support-zone.request.json"].ZoneInfo.map((z: any) => z.Zone)).toEqual(["cn-sh2-02", "cn-sh2-03"]);
     expect(after.DiskSet[0].Size).toBe(300);
 
     for (const id of [ids.uhost!, monthEnd.UHostId]) emu.compshare.deleteBehindBack(id);
@@ -188,6 +206,30 @@ describe("response examples → the client's parsers", () => {
       serve("GetCompShareInstancePrice", load("get-price.details.response.json"));
       const [d] = await client.getInstancePrice({ Region: "cn-wlcb", Zone: "cn-wlcb-01", GpuType: "4090", ChargeType: "Month" });
       expect(d).toMatchObject({ ChargeType: "Month", Instance: 1180.8, CompShareImage: 0.1, ListPrice: 1476, InstanceDiscountType: 1 });
+    },
+
+    "describe-images.response.json": async () => {
+      serve("DescribeCompShareImages", load("describe-images.response.json"));
+      const { totalCount, images } = await client.describeImages({ Region: "cn-wlcb" });
+      expect(totalCount).toBe(2);
+      expect(images[0]).toMatchObject({ CompShareImageId: "compshareImage-165jmhx19ik7", ImageType: "System", Status: "Available", Container: false, Size: 30720, Tags: ["Ubuntu", "CUDA"] });
+      expect(images[0].Softwares).toMatchObject({ CUDAVersion: "12.4", Applications: [] });
+      // numbers as strings, Container as a bool, a null Owner, unknown fields: all read
+      expect(images[1]).toMatchObject({ CompShareImageId: "compshareImage-yyyy", Container: true, Price: 0.5, Size: 61440, CreateTime: 1727740800, Status: "Reviewing" });
+      expect(images[1].Softwares).toMatchObject({ Framework: "PyTorch", Applications: ["vLLM"] });
+    },
+
+    "describe-support-zone.response.json": async () => {
+      serve("DescribeCompShareSupportZone", load("describe-support-zone.response.json"));
+      expect(await client.describeSupportZones({ Region: "cn-sh2" })).toEqual([
+        { Describe: "上海二B", Region: "cn-sh2", RegionId: 1000002, Zone: "cn-sh2-02", ZoneId: 4001 },
+        { Describe: "上海二C", Region: "cn-sh2", RegionId: 1000002, Zone: "cn-sh2-03", ZoneId: 4002 },
+      ]);
+    },
+
+    "get-region.response.json": async () => {
+      serve("GetRegion", load("get-region.response.json"));
+      expect(await client.describeRegions()).toEqual(["cn-wlcb", "cn-sh2"]);
     },
 
     "check-capacity.response.json": async () => {

@@ -2,14 +2,18 @@
 // answer the way the Go SDK's response types spell it (ucloud-sdk-go v0.22.98).
 
 import type { z } from "zod";
-import { GPUS, ZONES } from "./catalogue";
-import { type CompShareModel, notAvailable } from "./model";
+import { GPUS, OTHER_ACCOUNT_ZONES, REGION_IDS, ZONE_INFO, ZONES } from "./catalogue";
+import type { ImageRow } from "./images";
+import { type CompShareModel, type ImageKind, type ImageQuery, listImages, notAvailable } from "./model";
 import {
   availableTypesSchema,
   capacitySchema,
+  communityImagesSchema,
   createSchema,
+  customImagesSchema,
   deleteStopSchedulerSchema,
   describeSchema,
+  imagesSchema,
   paramName,
   priceSchema,
   rebootSchema,
@@ -76,6 +80,30 @@ function availableType(name: string, zone: string, spot: boolean, free: number) 
   };
 }
 
+/** A `CompShareImage` as the SDK's models.go spells it; `Readme` only when asked by id (the SDK). */
+function imageView(r: ImageRow, byId: boolean): Answer {
+  const { zones, os, ...wire } = r;
+  void zones;
+  void os;
+  return {
+    ...wire,
+    Cover: "",
+    FailedReason: "",
+    GroupId: `group-${r.CompShareImageId.slice(15, 23)}`,
+    VersionName: "v1",
+    VersionDesc: "",
+    AutoStart: false,
+    ImageUseTime: 0,
+    Owner: r.ImageType === "Custom" ? { AccountId: "56000001", AccountName: "me" } : { AccountId: "", AccountName: r.Author },
+    ...(byId && { Readme: `# ${r.Name}\n\n${r.Description}` }),
+  };
+}
+
+function imagesAnswer(kind: ImageKind, q: ImageQuery): Answer {
+  const { TotalCount, rows } = listImages(kind, q);
+  return { ImageSet: rows.map((r) => imageView(r, q.id !== undefined)), TotalCount };
+}
+
 export function actions(model: CompShareModel): Record<string, Action> {
   return {
     CreateCompShareInstance: (params) => {
@@ -108,7 +136,7 @@ export function actions(model: CompShareModel): Record<string, Action> {
 
     CheckCompShareResourceCapacity: (params) => {
       const p = read(capacitySchema, params);
-      return { Specs: model.capacityFor(p.GpuType) };
+      return { Specs: model.capacityFor(p.GpuType, p.Zone, p.CompShareImageId) };
     },
 
     DescribeAvailableCompShareInstanceTypes: (params) => {
@@ -117,14 +145,47 @@ export function actions(model: CompShareModel): Record<string, Action> {
       const zones = p.Zone ? [p.Zone] : ZONES[p.Region];
       const names = Object.keys(GPUS).filter((n) => (p.MachineTypes.length === 0 || p.MachineTypes.includes(n)) && (!spot || GPUS[n].spot));
       return {
-        AvailableInstanceTypes: zones.flatMap((zone) => names.map((n) => availableType(n, zone, spot, model.stock(n)))),
+        AvailableInstanceTypes: zones.flatMap((zone) => names.map((n) => availableType(n, zone, spot, model.stock(n, zone)))),
         Status: "Normal",
       };
     },
 
     DescribeCompShareSupportZone: (params) => {
       const { Region } = read(supportZoneSchema, params);
-      return { ZoneInfo: ZONES[Region].map((zone, i) => ({ Region, Zone: zone, Describe: zone, RegionId: 1, ZoneId: i + 1 })) };
+      return {
+        ZoneInfo: ZONES[Region].map((zone) => ({
+          Region,
+          Zone: zone,
+          Describe: ZONE_INFO[zone]?.describe ?? zone,
+          RegionId: REGION_IDS[Region] ?? 0,
+          ZoneId: ZONE_INFO[zone]?.id ?? 0,
+        })),
+      };
+    },
+
+    // Gateway-wide (the SDK's uaccount service): one `RegionInfo` per zone the account may use.
+    GetRegion: () => ({
+      Regions: [
+        ...Object.entries(ZONES).flatMap(([Region, zones]) =>
+          zones.map((Zone) => ({ Region, Zone, RegionId: REGION_IDS[Region] ?? 0, RegionName: ZONE_INFO[zones[0]]?.describe.replace(/[A-Z]$/, "") ?? Region, IsDefault: Region === "cn-wlcb", BitMaps: "1" })),
+        ),
+        ...OTHER_ACCOUNT_ZONES.map((z) => ({ ...z, IsDefault: false, BitMaps: "1" })),
+      ],
+    }),
+
+    DescribeCompShareImages: (params) => {
+      const p = read(imagesSchema, params);
+      return imagesAnswer("platform", { zone: p.Zone, id: p.CompShareImageId, imageType: p.ImageType ?? (p.CompShareImageId ? undefined : "System"), name: p.Name, author: p.Author, tag: p.Tag, offset: p.Offset, limit: p.Limit });
+    },
+
+    DescribeCompShareCustomImages: (params) => {
+      const p = read(customImagesSchema, params);
+      return imagesAnswer("custom", { zone: p.Zone, id: p.CompShareImageId, offset: p.Offset, limit: p.Limit });
+    },
+
+    DescribeCommunityImages: (params) => {
+      const p = read(communityImagesSchema, params);
+      return imagesAnswer("community", { zone: p.Zone, id: p.CompShareImageId, name: p.Name, author: p.Author, tag: p.Tag, offset: p.Offset, limit: p.Limit });
     },
 
     GetCompShareInstancePrice: (params) => {

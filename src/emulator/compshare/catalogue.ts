@@ -10,6 +10,24 @@ export const ZONES: Readonly<Record<string, readonly string[]>> = {
   "cn-bj2": ["cn-bj2-02"],
 };
 
+/** Region ids and zone display names as DescribeCompShareSupportZone's `SupportZone` carries them (invented). */
+export const REGION_IDS: Readonly<Record<string, number>> = { "cn-wlcb": 1000014, "cn-sh2": 1000002, "cn-bj2": 1000001 };
+export const ZONE_INFO: Readonly<Record<string, { id: number; describe: string }>> = {
+  "cn-wlcb-01": { id: 10027, describe: "乌兰察布A" },
+  "cn-sh2-02": { id: 4001, describe: "上海二B" },
+  "cn-sh2-03": { id: 4002, describe: "上海二C" },
+  "cn-bj2-02": { id: 5001, describe: "北京二B" },
+};
+
+/**
+ * What GetRegion (gateway-wide, the SDK's uaccount service: `Regions[]` of `RegionInfo`) lists
+ * beyond the CompShare zones: a UCloud region the account has where CompShare is not offered
+ * (DescribeCompShareSupportZone refuses it with 230).
+ */
+export const OTHER_ACCOUNT_ZONES: readonly { Region: string; Zone: string; RegionId: number; RegionName: string }[] = [
+  { Region: "hk", Zone: "hk-02", RegionId: 1000008, RegionName: "香港" },
+];
+
 export interface GpuRow {
   /** Card memory, GB. */
   graphicsGb: number;
@@ -38,12 +56,6 @@ export const GPUS: Readonly<Record<string, GpuRow>> = {
   "2080": { graphicsGb: 11, maxGpu: 8, maxCpu: 92, maxMemGb: 334, intel: true, amd: false, spot: false, hourly: 0.5, tflops: 10 },
   P40: { graphicsGb: 24, maxGpu: 8, maxCpu: 48, maxMemGb: 502, intel: true, amd: false, spot: false, hourly: 0.8, tflops: 11.8 },
   V100S: { graphicsGb: 32, maxGpu: 8, maxCpu: 92, maxMemGb: 576, intel: true, amd: false, spot: true, hourly: 1.8, tflops: 16.4 },
-};
-
-/** Platform images by id; any other well-formed id passes as a community or custom image. */
-export const IMAGES: Readonly<Record<string, { name: string; type: string; os: string }>> = {
-  "compshareImage-165jmhx19ik7": { name: "Ubuntu 22.04 CUDA 12.4", type: "System", os: "Ubuntu 22.04" },
-  "compshareImage-1c8w7rfxn2qd": { name: "PyTorch 2.5 CUDA 12.4", type: "App", os: "Ubuntu 22.04" },
 };
 
 export const DISK_TYPES = ["CLOUD_SSD", "CLOUD_RSSD", "CLOUD_NORMAL", "LOCAL_NORMAL", "LOCAL_SSD"] as const;

@@ -6,6 +6,11 @@
 // - a wrong-state request (Stop while Stopped, …) answers RetCode 8040 (no published code);
 // - an unknown or foreign UHostId on Start/Stop/… answers 230 `Params [UHostId] not available`;
 // - a terminated instance keeps its last state in Describe for `terminateMs`, then vanishes;
+// - an image id that is not in the catalogue for the zone (platform images everywhere,
+//   community and custom ones in their zones), or one that is not `Available`, answers 230
+//   `Params [CompShareImageId] not available` on Create and CheckCompShareResourceCapacity
+//   (the form of CompShare's bad-parameter answer; that it is this code for images is inferred);
+// - stock may be set per GPU type and, tighter, per GPU type in one zone;
 // - the operation lock (RetCode 8903 `InstanceOperationInProgress`) is held while any power or
 //   resize transition runs, and for as long as `lockFor` says.
 
@@ -18,9 +23,9 @@ import {
   DEFAULT_STOCK,
   DESCRIBED_CHARGE_TYPE,
   GPUS,
-  IMAGES,
   RELEASE_AFTER_STOP_SECONDS,
 } from "./catalogue";
+import { COMMUNITY_IMAGES, CUSTOM_IMAGES, type ImageRow, PLATFORM_IMAGES } from "./images";
 import type { CreateParams } from "./schemas";
 import { type Disk, hourlyPrice, legalSizes, outOfRange, round2, termEnd } from "./shapes";
 
@@ -131,6 +136,9 @@ export const notAvailable = (param: string): CompShareApiError => new CompShareA
 
 type Final = CompShareState | "gone";
 
+/** An image Create may use in the zone: offered there and `Available`. */
+const usable = (id: string, zone: string) => imageIn(id, zone)?.Status === "Available";
+
 // State is derived from timestamps on access instead of timers: reading twice in the same
 // millisecond sees the same thing, and idle instances cost nothing.
 interface Transition extends Timed<CompShareState> {
@@ -197,6 +205,45 @@ export interface Where {
   zone?: string;
 }
 
+export type ImageKind = "platform" | "custom" | "community";
+
+export interface ImageQuery {
+  zone?: string;
+  id?: string;
+  /** Platform images only: `System` or `App`. */
+  imageType?: string;
+  /** Fuzzy: case-insensitive substring. */
+  name?: string;
+  author?: string;
+  /** Exact. */
+  tag?: string;
+  offset: number;
+  limit: number;
+}
+
+const IMAGE_SETS: Record<ImageKind, readonly ImageRow[]> = { platform: PLATFORM_IMAGES, custom: CUSTOM_IMAGES, community: COMMUNITY_IMAGES };
+
+/** The image with this id the zone offers, of any kind. */
+export function imageIn(id: string, zone: string | undefined): ImageRow | undefined {
+  const offered = (r: ImageRow) => r.CompShareImageId === id && (!r.zones || (zone !== undefined && r.zones.includes(zone)));
+  return PLATFORM_IMAGES.find(offered) ?? CUSTOM_IMAGES.find(offered) ?? COMMUNITY_IMAGES.find(offered);
+}
+
+/** One page of a kind of images, filtered as the Describe*Images actions filter. */
+export function listImages(kind: ImageKind, q: ImageQuery): { TotalCount: number; rows: ImageRow[] } {
+  const name = q.name?.toLowerCase();
+  const matching = IMAGE_SETS[kind].filter(
+    (r) =>
+      (!r.zones || (q.zone !== undefined && r.zones.includes(q.zone))) &&
+      (q.id === undefined || r.CompShareImageId === q.id) &&
+      (q.imageType === undefined || r.ImageType === q.imageType) &&
+      (name === undefined || r.Name.toLowerCase().includes(name)) &&
+      (q.author === undefined || r.Author === q.author) &&
+      (q.tag === undefined || r.Tags.includes(q.tag)),
+  );
+  return { TotalCount: matching.length, rows: matching.slice(q.offset, q.offset + q.limit) };
+}
+
 export class CompShareModel {
   /** How many CreateCompShareInstance calls actually made an instance. */
   createdCount = 0;
@@ -210,6 +257,8 @@ export class CompShareModel {
   private holdingNew = false;
   /** Total cards per GPU type; cards in use are those of instances that run or are heading there. */
   private readonly capacity = new Map<string, number>();
+  /** Tighter caps per GPU type in one zone, keyed `gpuType@zone`. */
+  private readonly zoneCapacity = new Map<string, number>();
   private quota = DEFAULT_QUOTA;
 
   constructor(
@@ -268,14 +317,19 @@ export class CompShareModel {
     if (!this.byId.delete(id)) throw new Error(`CompShareModel.deleteBehindBack: no instance ${id}`);
   }
 
-  /** From now on `n` more cards of this GPU type can be allocated (0: sold out). */
-  setStock(gpuType: string, n: number): void {
-    this.capacity.set(gpuType, Math.max(0, n) + this.cardsInUse(gpuType, this.now()));
+  /**
+   * From now on `n` more cards of this GPU type can be allocated (0: sold out), everywhere or,
+   * with `zone`, in that zone only (the type's overall stock still applies).
+   */
+  setStock(gpuType: string, n: number, zone?: string): void {
+    const now = this.now();
+    if (zone === undefined) this.capacity.set(gpuType, Math.max(0, n) + this.cardsInUse(gpuType, now));
+    else this.zoneCapacity.set(`${gpuType}@${zone}`, Math.max(0, n) + this.cardsInUse(gpuType, now, zone));
   }
 
-  /** Free cards of the GPU type right now. */
-  stock(gpuType: string): number {
-    return this.freeCards(gpuType, this.now());
+  /** Free cards of the GPU type right now (in the zone, when given). */
+  stock(gpuType: string, zone?: string): number {
+    return this.freeCards(gpuType, this.now(), zone);
   }
 
   /** At most `n` instances may exist at once (terminating ones excluded). */
@@ -309,7 +363,8 @@ export class CompShareModel {
     if (this.live(now).filter((h) => h.transition?.final !== "gone").length >= this.quota) {
       throw new CompShareApiError(RET.quota, `Quota exceeded: the account may have at most ${this.quota} instances`);
     }
-    if (this.freeCards(params.GpuType, now) < params.GPU) {
+    if (!usable(params.CompShareImageId, params.Zone)) throw notAvailable("CompShareImageId");
+    if (this.freeCards(params.GpuType, now, params.Zone) < params.GPU) {
       throw new CompShareApiError(RET.soldOut, `Resource not enough: GpuType [${params.GpuType}] is sold out in ${params.Zone}`);
     }
     let id: string;
@@ -381,7 +436,7 @@ export class CompShareModel {
     const now = this.now();
     const h = this.mustFind(id, where, now);
     this.mayAct(h, "StartCompShareInstance", ["Stopped"], now);
-    if (this.freeCards(h.spec.GpuType, now) < h.spec.GPU) {
+    if (this.freeCards(h.spec.GpuType, now, h.spec.Zone) < h.spec.GPU) {
       throw new CompShareApiError(RET.soldOut, `Resource not enough: no ${h.spec.GpuType} left in ${h.spec.Zone} to start ${id}`);
     }
     this.begin(h, ["Starting"], this.timings.startMs, "Running", now);
@@ -452,9 +507,13 @@ export class CompShareModel {
     this.mustFind(id, where, this.now()).stopAt = 0;
   }
 
-  /** One entry per GPU count with the standard per-card CPU/memory, enough if the cards are free. */
-  capacityFor(gpuType: string): Array<{ Gpu: number; Cpu: number; Mem: number; ResourceEnough: boolean }> {
-    const free = this.freeCards(gpuType, this.now());
+  /**
+   * One entry per GPU count with the standard per-card CPU/memory, enough if the cards are
+   * free in the zone; an image the zone does not offer is refused as Create refuses it.
+   */
+  capacityFor(gpuType: string, zone: string, imageId?: string): Array<{ Gpu: number; Cpu: number; Mem: number; ResourceEnough: boolean }> {
+    if (imageId !== undefined && !usable(imageId, zone)) throw notAvailable("CompShareImageId");
+    const free = this.freeCards(gpuType, this.now(), zone);
     return legalSizes(GPUS[gpuType]).flatMap(({ gpu, sizes }) =>
       sizes.map(({ cpu, memGb }) => ({ Gpu: gpu, Cpu: cpu, Mem: memGb, ResourceEnough: free >= gpu })),
     );
@@ -474,17 +533,19 @@ export class CompShareModel {
     }
   }
 
-  private cardsInUse(gpuType: string, now: number): number {
+  private cardsInUse(gpuType: string, now: number, zone?: string): number {
     let used = 0;
     for (const h of this.live(now)) {
       const heading = h.transition ? h.transition.final : h.resting;
-      if (h.spec.GpuType === gpuType && heading !== "Stopped" && heading !== "Install Fail" && heading !== "gone") used += h.spec.GPU;
+      if (h.spec.GpuType === gpuType && (zone === undefined || h.spec.Zone === zone) && heading !== "Stopped" && heading !== "Install Fail" && heading !== "gone") used += h.spec.GPU;
     }
     return used;
   }
 
-  private freeCards(gpuType: string, now: number): number {
-    return (this.capacity.get(gpuType) ?? DEFAULT_STOCK) - this.cardsInUse(gpuType, now);
+  private freeCards(gpuType: string, now: number, zone?: string): number {
+    const overall = (this.capacity.get(gpuType) ?? DEFAULT_STOCK) - this.cardsInUse(gpuType, now);
+    const cap = zone === undefined ? undefined : this.zoneCapacity.get(`${gpuType}@${zone}`);
+    return cap === undefined ? overall : Math.min(overall, cap - this.cardsInUse(gpuType, now, zone));
   }
 
   private begin(h: Host, steps: CompShareState[], durationMs: number, final: Final, now: number): Transition {
@@ -558,7 +619,7 @@ export class CompShareModel {
     const s = h.spec;
     const r = GPUS[s.GpuType];
     const state = this.stateOf(h, now);
-    const image = IMAGES[s.CompShareImageId];
+    const image = imageIn(s.CompShareImageId, s.Zone);
     const createdS = seconds(h.createdAtMs);
     const expire = termEnd(s.ChargeType, s.Quantity, createdS);
     const price = hourlyPrice(s.GpuType, s.GPU, s.CPU, s.Memory, s.Disks);
@@ -594,9 +655,9 @@ export class CompShareModel {
       StopSchedulerTime: h.stopAt,
       StopTime: h.stopAt,
       CompShareImageId: s.CompShareImageId,
-      CompShareImageName: image?.name ?? "community image",
-      CompShareImageType: image?.type ?? "Community",
-      CompShareImageOwnerAlias: image ? "Official" : "Community",
+      CompShareImageName: image?.Name ?? "",
+      CompShareImageType: image?.ImageType ?? "",
+      CompShareImageOwnerAlias: image?.ImageOwnerAlias ?? "",
       CompShareImageStatus: "Available",
       CompShareImagePrice: 0,
       CompShareImageBillId: "",

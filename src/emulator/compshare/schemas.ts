@@ -191,6 +191,46 @@ export const availableTypesSchema = z
 
 export const supportZoneSchema = z.looseObject({ Region: region });
 
+/** `Limit`: default 20, at most 100 (the SDK); `Offset` from 0. */
+const page = { Limit: intIn(1, 100).default(20), Offset: intIn(0).default(0) };
+
+/**
+ * DescribeCompShareImages: platform images; `ImageType` `System` (the default) or `App` (the
+ * SDK). The action applies the default only when no `CompShareImageId` is asked for, so an
+ * App image is found by its id alone (inferred).
+ */
+export const imagesSchema = z
+  .looseObject({
+    Region: region,
+    Zone: text.optional(),
+    CompShareImageId: text.optional(),
+    ImageType: z.enum(["System", "App"]).optional(),
+    Name: text.optional(),
+    Author: text.optional(),
+    Tag: text.optional(),
+    ...page,
+  })
+  .superRefine(zoneOf);
+
+/** DescribeCompShareCustomImages: Zone is required (the SDK). */
+export const customImagesSchema = z
+  .looseObject({ Region: region, Zone: text, CompShareImageId: text.optional(), ...page })
+  .superRefine(zoneOf);
+
+/** DescribeCommunityImages: Zone is required; `Tag` matches exactly, `Name` fuzzily (the SDK). */
+export const communityImagesSchema = z
+  .looseObject({
+    Region: region,
+    Zone: text,
+    CompShareImageId: text.optional(),
+    Name: text.optional(),
+    Author: text.optional(),
+    Tag: text.optional(),
+    SortCondition: z.looseObject({ Field: z.enum(["Favor", "PubTime", "Price", "CreatedCount"]), ASC: bool.optional() }).optional(),
+    ...page,
+  })
+  .superRefine(zoneOf);
+
 /**
  * `GpuType`, `Gpu`, `Cpu` and `Memory` are optional in the SDK, with the defaults 1, 16 and
  * 32768 MB; the SDK names no default GpuType, its enum lists only 4090, so that is the
