@@ -45,7 +45,7 @@ async function until(path: string, status: string) {
 async function runningInstance(): Promise<string> {
   const { body } = await call("POST", "/gpus/v2/instances", {
     name: `wire-${Math.random()}`,
-    product_id: "p",
+    product_id: "4090.24g",
     image: "nginx",
     billing: { mode: "postpaid" },
     resource: { gpu_num: 1, rootfs_size_gb: 20 },
@@ -54,10 +54,16 @@ async function runningInstance(): Promise<string> {
   return body.id;
 }
 
+/**
+ * The docs' examples name the placeholder product "product-id"; the emulator refuses product
+ * ids its catalogue does not have, so the examples reach it with a catalogue id instead.
+ */
+const inCatalogue = (b: unknown, productId: string) => ({ ...(b as object), product_id: productId });
+
 /** How each request example reaches the emulator: the route and the state it needs. */
 const requests: Record<string, (b: unknown) => Promise<{ status: number; body: any }>> = {
-  "create-instance.request.json": (b) => call("POST", "/gpus/v2/instances", b),
-  "create-endpoint.request.json": (b) => call("POST", "/gpus/v2/endpoints", b),
+  "create-instance.request.json": (b) => call("POST", "/gpus/v2/instances", inCatalogue(b, "4090.24g")),
+  "create-endpoint.request.json": (b) => call("POST", "/gpus/v2/endpoints", inCatalogue(b, "4090.24g.serverless")),
   "stop-instance.request.json": async (b) => call("PUT", `/gpus/v2/instances/${await runningInstance()}/stop`, b),
   "start-instance.request.json": async (b) => {
     const id = await runningInstance();
@@ -69,9 +75,9 @@ const requests: Record<string, (b: unknown) => Promise<{ status: number; body: a
   "upgrade-instance.request.json": async (b) => call("PUT", `/gpus/v2/instances/${await runningInstance()}/upgrade`, b),
   "ports.request.json": async (b) => call("PUT", `/gpus/v2/instances/${await runningInstance()}/ports`, b),
   "update-endpoint.request.json": async (b) => {
-    const created = await call("POST", "/gpus/v2/endpoints", { ...example("create-endpoint.request.json"), app_name: "" });
+    const created = await call("POST", "/gpus/v2/endpoints", { ...inCatalogue(example("create-endpoint.request.json"), "4090.24g.serverless"), app_name: "" });
     await until(`/gpus/v2/endpoints/${created.body.id}`, "running");
-    return call("PUT", `/gpus/v2/endpoints/${created.body.id}`, b);
+    return call("PUT", `/gpus/v2/endpoints/${created.body.id}`, inCatalogue(b, "h100.80g.serverless"));
   },
 };
 
@@ -86,7 +92,7 @@ describe("PPIO request examples", () => {
   });
 
   it("keeps what the create examples say: type top level, min_cuda_version in resource, prepaid without a term", async () => {
-    const { body } = await call("POST", "/gpus/v2/instances", { ...example("create-instance.request.json"), type: "cpu", resource: { rootfs_size_gb: 20, gpu_num: 0, min_cuda_version: "12.1" } });
+    const { body } = await call("POST", "/gpus/v2/instances", { ...inCatalogue(example("create-instance.request.json"), "cpu.4c16g"), type: "cpu", resource: { rootfs_size_gb: 20, gpu_num: 0, min_cuda_version: "12.1" } });
     const got = emu.ppio.get(body.id)!;
     expect(got).toMatchObject({ type: "cpu", min_cuda_version: "12.1", billing: { mode: "prepaid" } });
     expect(got.tools?.jupyter).toMatchObject({ enabled: true, port: 8888 });
