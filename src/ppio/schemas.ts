@@ -5,6 +5,10 @@
  */
 import { z } from "zod";
 import { envsSchema, powerStateSchema, timeoutsSchema } from "../core/check";
+import { adoptIdSchema, fallbacksSchema, maxPricePerHourSchema } from "../core/choose";
+
+/** The inputs that make a PpioInstance's shape: what a fallback may override (core/choose.ts). */
+export const INSTANCE_FIELDS = ["productId", "billing", "type", "resource", "candidateRegions"] as const;
 
 // ---- inputs ---------------------------------------------------------------------------
 
@@ -78,6 +82,9 @@ export const instanceInputsSchema = z
       .optional(),
     autoMigrate: z.strictObject({ enabled: z.boolean(), includeSystemDisk: z.boolean().optional() }).optional(),
     powerState: powerStateSchema,
+    fallbacks: fallbacksSchema(INSTANCE_FIELDS),
+    maxPricePerHour: maxPricePerHourSchema,
+    adoptId: adoptIdSchema,
     timeouts: timeoutsSchema,
   })
   .superRefine((v, ctx) => {
@@ -361,6 +368,7 @@ export const endpointInputsSchema = z
       })
       .optional(),
     regionId: idString("regionId").optional(),
+    adoptId: adoptIdSchema,
     timeouts: timeoutsSchema,
   })
   .superRefine((v, ctx) => {
