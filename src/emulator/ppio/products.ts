@@ -5,10 +5,32 @@
 import { PpioApiError } from "./errors";
 import data from "./products.json";
 
-type ProductData = (typeof data.products)[number] & {
+interface Price {
+  base_price: number;
+  final_price: number;
+}
+
+/** A product as products.json holds it. */
+export interface ProductData {
+  id: string;
+  name: string;
+  type: string;
+  category: string;
+  description: string;
+  region_ids: string[];
   gpu?: { spec_id: string; name: string; memory_gb: number; min: number; max: number };
-  spot?: { base_price: number; final_price: number };
-};
+  cpu: number;
+  memory_gb: number;
+  rootfs: { min_gb: number; max_gb: number; free_gb: number };
+  precision: number;
+  postpaid: Price;
+  spot?: Price;
+  prepaid: Array<Price & { spec_id: string; duration_months: number }>;
+  storage_price_per_gb: number;
+  stock: number;
+}
+
+const products = data.products as ProductData[];
 
 export interface ProductQuery {
   type: "gpu" | "cpu";
@@ -37,7 +59,7 @@ export class PpioCatalogue {
   private readonly stock = new Map<string, number>();
 
   constructor() {
-    for (const p of data.products) this.stock.set(p.id, p.stock);
+    for (const p of products) this.stock.set(p.id, p.stock);
   }
 
   // ----- test-facing controls -----
@@ -54,13 +76,13 @@ export class PpioCatalogue {
 
   /** Every product id, as the catalogue lists them. */
   productIds(category?: "instance" | "serverless"): string[] {
-    return data.products.filter((p) => !category || p.category === category).map((p) => p.id);
+    return products.filter((p) => !category || p.category === category).map((p) => p.id);
   }
 
   // ----- API operations -----
 
   product(id: string): ProductData | undefined {
-    return (data.products as ProductData[]).find((p) => p.id === id);
+    return products.find((p) => p.id === id);
   }
 
   /**
@@ -95,7 +117,7 @@ export class PpioCatalogue {
   }
 
   list(q: ProductQuery): Record<string, unknown>[] {
-    return (data.products as ProductData[])
+    return products
       .filter((p) => p.type === q.type && p.category === q.category)
       .filter((p) => !q.region_ids || q.region_ids.length === 0 || p.region_ids.some((r) => q.region_ids!.includes(r)))
       .filter((p) => !q.billing_method || this.billingMethods(p).includes(q.billing_method))
@@ -110,7 +132,7 @@ export class PpioCatalogue {
     return data.regions.map((r) => ({
       id: r.id,
       name: r.name,
-      gpus: [...new Set((data.products as ProductData[]).filter((p) => p.gpu && p.region_ids.includes(r.id)).map((p) => p.gpu!.name))],
+      gpus: [...new Set(products.filter((p) => p.gpu && p.region_ids.includes(r.id)).map((p) => p.gpu!.name))],
       feature: { ...r.feature },
     }));
   }
