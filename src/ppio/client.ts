@@ -249,6 +249,7 @@ export class PpioClient {
     return this.all("/gpus/v2/products", apiProductSchema, {
       type: query.type,
       category: query.category,
+      // Comma-separated: inferred, the docs' text is cut off at `region_ids` (ppio-api.md §6.1).
       region_ids: query.regionIds && query.regionIds.length > 0 ? query.regionIds.join(",") : undefined,
       billing_method: query.billingMethod,
       cpu: query.cpu,

@@ -578,28 +578,28 @@ export const ppioInstance = {
       },
     });
     const { id, resumed } = purchase.result;
-    let chosen = chosenOutputs(purchase.chosen, FIELDS);
+    // A killed run may have bought any candidate: the instance says which one it is.
+    const chosenFor = (live: ApiInstance | null) =>
+      chosenOutputs(resumed && live ? inferChosen(candidates, (c) => boughtAs(live, c)) : purchase.chosen, FIELDS);
     if (!resumed) progress(`${kind} ${id} created ("${name}")`);
     interruptNotice(progress);
     // From here on the instance exists: any failure must hand its id to the engine.
     try {
       const ms = timeoutMs(args.timeouts, "create", DEFAULT_TIMEOUTS.create);
       if (resumed) {
-        // A killed run may have bought any candidate: say which one the instance is.
-        const found = await s.client.getInstance(id);
-        chosen = chosenOutputs(inferChosen(candidates, (c) => boughtAs(found, c)), FIELDS);
         // An interrupted run may have left it in any state, stopped included.
         await converge(s, id, args.powerState ?? "running", ms, "timeouts.create");
-        return { id, outs: plain({ ...toOutputs(inputs, await s.client.getInstance(id), id), ...chosen }) };
+        const live = await s.client.getInstance(id);
+        return { id, outs: plain({ ...toOutputs(inputs, live, id), ...chosenFor(live) }) };
       }
       const running = await waitFor(s, id, "running", ms, "timeouts.create");
       const stopped = (args.powerState ?? "running") === "stopped";
       if (stopped) await converge(s, id, "stopped", ms, "timeouts.create");
       // List items lack `tools` (SSH, Jupyter): only a state read by Get can stand in for this Get.
       const live = !stopped && running?.tools ? running : await s.client.getInstance(id);
-      return { id, outs: plain({ ...toOutputs(inputs, live, id), ...chosen }) };
+      return { id, outs: plain({ ...toOutputs(inputs, live, id), ...chosenFor(live) }) };
     } catch (e) {
-      throw await partialFailure(s.client, id, inputs, e, "create", chosen);
+      throw await partialFailure(s.client, id, inputs, e, "create", chosenFor);
     }
   },
 
@@ -626,7 +626,14 @@ export const ppioInstance = {
 };
 
 /** The error that lets the engine record an instance that exists but did not finish. */
-function partialFailure(client: PpioClient, id: string, inputs: Props, error: unknown, step: "create" | "update", extra: Props = {}) {
+function partialFailure(
+  client: PpioClient,
+  id: string,
+  inputs: Props,
+  error: unknown,
+  step: "create" | "update",
+  extra: Props | ((live: ApiInstance | null) => Props) = {},
+) {
   return recordPartialFailure({
     kind,
     id,
@@ -634,7 +641,7 @@ function partialFailure(client: PpioClient, id: string, inputs: Props, error: un
     step,
     error,
     find: () => client.findInstance(id),
-    outputs: (i, live, oid) => plain({ ...toOutputs(i, live, oid), ...extra }),
+    outputs: (i, live, oid) => plain({ ...toOutputs(i, live, oid), ...(typeof extra === "function" ? extra(live) : extra) }),
   });
 }
 

@@ -4,7 +4,7 @@
  * ask of it at create (what one hour of a candidate costs; which ids are near an unknown
  * one). No Pulumi import: the runtime providers load this.
  */
-import { CapacityError, GpuCloudError, ValidationError } from "../core/errors";
+import { CapacityError, GpuCloudError, QuotaError, ValidationError } from "../core/errors";
 import { isRefusal } from "../core/choose";
 import { listChoices, nearest } from "../core/suggest";
 import type { PpioClient } from "./client";
@@ -126,14 +126,14 @@ export function productCatalogue(client: PpioClient, category: "instance" | "ser
 /**
  * After the cloud refused a create: if the product it names is not in the catalogue, an
  * error naming `property` and the nearest products; else (or when the catalogue cannot be
- * read) the cloud's own error. Asked after any refusal that is not about capacity, since
- * PPIO documents no reason for an unknown instance product (ppio-api.md §8.3).
+ * read) the cloud's own error. Asked after any refusal but those about capacity, balance
+ * or quota, since PPIO documents no reason for an unknown instance product (ppio-api.md §8.3).
  */
 export async function explainUnknownProduct(
   e: unknown,
   o: { productId: string; property: string; list: () => Promise<ApiProduct[] | undefined> },
 ): Promise<unknown> {
-  if (!isRefusal(e) || e instanceof CapacityError) return e;
+  if (!isRefusal(e) || e instanceof CapacityError || e instanceof QuotaError) return e;
   const status = (e as GpuCloudError).status;
   if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403 || status === 429) return e;
   const products = await o.list().catch(() => undefined);
