@@ -4,6 +4,7 @@
  * (stack config `ppio:apiKey` / `ppio:baseUrl`, then `PPIO_API_KEY` / `PPIO_BASE_URL`), and
  * close their client when done, so no idle connection keeps the program alive.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { lookupSettings, outputOf } from "../core/lookup";
 import { PpioClient } from "./client";
 import { ppioCredentials } from "./context";
@@ -88,7 +89,8 @@ export function getPpioRegions(): Promise<PpioRegion[]> {
 }
 
 /** {@link getPpioProducts} with Output arguments and an Output answer. */
-export const getPpioProductsOutput = outputOf(getPpioProducts);
+export const getPpioProductsOutput = (args: pulumi.Input<GetPpioProductsArgs> = {}): pulumi.Output<PpioProduct[]> =>
+  outputOf(getPpioProducts)(args);
 
 /** {@link getPpioRegions} as an Output. */
-export const getPpioRegionsOutput = () => outputOf((_: object) => getPpioRegions())({});
+export const getPpioRegionsOutput = (): pulumi.Output<PpioRegion[]> => outputOf((_: object) => getPpioRegions())({});

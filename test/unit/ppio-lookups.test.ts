@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CredentialsError } from "../../src/core/errors";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
-import { getPpioProducts, getPpioProductsOutput, getPpioRegions } from "../../src/ppio/lookups";
+import { getPpioProducts, getPpioProductsOutput, getPpioRegions, getPpioRegionsOutput } from "../../src/ppio/lookups";
 
 let emu: Emulator;
 const saved = { key: process.env.PPIO_API_KEY, url: process.env.PPIO_BASE_URL };
@@ -82,6 +82,8 @@ describe("getPpioProducts", () => {
     const out = getPpioProductsOutput({ category: "serverless", gpu: "L40S" });
     const got = await new Promise((resolve) => out.apply(resolve));
     expect(ids(got as { id: string }[])).toEqual(["l40s.48g.serverless"]);
+    const regions = await new Promise((resolve) => getPpioRegionsOutput().apply(resolve));
+    expect(ids(regions as { id: string }[])).toEqual(["cn-east-1", "cn-north-1", "cn-south-1"]);
   });
 
   it("names the config key and the environment variable when no key is set", async () => {
