@@ -23,6 +23,10 @@ import {
   apiEndpointSchema,
   type ApiInstance,
   apiInstanceSchema,
+  type ApiProduct,
+  apiProductSchema,
+  type ApiRegion,
+  apiRegionSchema,
   type CreateEndpointBody,
   type CreateInstanceBody,
   createdSchema,
@@ -32,6 +36,17 @@ import {
   type UpdateEndpointBody,
   type UpgradeInstanceBody,
 } from "./schemas";
+
+/** The query of `GET /gpus/v2/products`, camelCased. */
+export interface ProductQuery {
+  type: "gpu" | "cpu";
+  category: "instance" | "serverless";
+  regionIds?: string[];
+  billingMethod?: "postpaid" | "prepaid" | "spot";
+  cpu?: number;
+  memoryGb?: number;
+  rootfsSizeGb?: number;
+}
 
 export const PPIO_DEFAULT_BASE_URL = "https://api.ppio.com";
 
@@ -221,6 +236,46 @@ export class PpioClient {
 
   async deleteEndpoint(id: string): Promise<void> {
     await this.call("DELETE", `/gpus/v2/endpoints/${enc(id)}`, undefined, { operation: "DELETE /gpus/v2/endpoints/{id}" });
+  }
+
+  // ---- catalogue ------------------------------------------------------------------
+
+  /**
+   * The products of one type and category (`GET /gpus/v2/products`; both are required,
+   * ppio-api.md §6.1). The docs show no paging for this call; a `next_cursor` with
+   * `has_more` in an answer is followed all the same (inferred from the other lists).
+   */
+  listProducts(query: ProductQuery): Promise<ApiProduct[]> {
+    return this.all("/gpus/v2/products", apiProductSchema, {
+      type: query.type,
+      category: query.category,
+      // Comma-separated: inferred, the docs' text is cut off at `region_ids` (ppio-api.md §6.1).
+      region_ids: query.regionIds && query.regionIds.length > 0 ? query.regionIds.join(",") : undefined,
+      billing_method: query.billingMethod,
+      cpu: query.cpu,
+      memory_gb: query.memoryGb,
+      rootfs_size: query.rootfsSizeGb,
+    });
+  }
+
+  /** The public regions (`GET /gpus/v2/regions`, ppio-api.md §6.2), following `next_cursor` to the end. */
+  listRegions(): Promise<ApiRegion[]> {
+    return this.all("/gpus/v2/regions", apiRegionSchema, {});
+  }
+
+  /** Every page of a cursor-paged list; a cursor seen twice ends it (a server that never stops is not followed forever). */
+  private async all<S extends z.ZodType>(path: string, item: S, query: NonNullable<HttpRequest["query"]>): Promise<z.output<S>[]> {
+    const out: z.output<S>[] = [];
+    const page = listSchema(item);
+    const seen = new Set<string>();
+    let cursor = "";
+    for (;;) {
+      const res = await this.call("GET", path, page, { query: { ...query, cursor: cursor || undefined } });
+      out.push(...(res.data as z.output<S>[]));
+      if (!res.has_more || !res.next_cursor || seen.has(res.next_cursor)) return out;
+      seen.add(res.next_cursor);
+      cursor = res.next_cursor;
+    }
   }
 
   // ---- plumbing -------------------------------------------------------------------

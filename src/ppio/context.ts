@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { CredentialsError, NotFoundError } from "../core/errors";
-import { progress, settings } from "../core/provider";
+import { progress, type Settings, settings } from "../core/provider";
 import { type Observed, Poller, pollerOptionsFromEnv, type PollSource } from "../core/wait";
 import { PPIO_DEFAULT_BASE_URL, PpioClient } from "./client";
 import type { ApiEndpoint, ApiInstance } from "./schemas";
@@ -20,15 +20,22 @@ const sessions = new Map<string, PpioSession>();
 /** Reads of one tick run at most this many at a time. */
 const GET_CONCURRENCY = 8;
 
-export function ppioSession(): PpioSession {
-  const apiKey = settings.get("ppio:apiKey", "PPIO_API_KEY");
-  const baseUrl = settings.get("ppio:baseUrl", "PPIO_BASE_URL") ?? PPIO_DEFAULT_BASE_URL;
+/** The API key and base URL: stack config (`ppio:apiKey`, `ppio:baseUrl`), then the environment. */
+export function ppioCredentials(from: Settings = settings): { apiKey: string; baseUrl: string } {
+  const apiKey = from.get("ppio:apiKey", "PPIO_API_KEY");
+  const baseUrl = from.get("ppio:baseUrl", "PPIO_BASE_URL") ?? PPIO_DEFAULT_BASE_URL;
   if (!apiKey) {
     throw new CredentialsError("no API key", {
       cloud: "ppio",
       hint: "Set it with `pulumi config set --secret ppio:apiKey <key>` or the environment variable PPIO_API_KEY",
     });
   }
+  return { apiKey, baseUrl };
+}
+
+/** The session of the account `from` names (the provider's settings unless given). */
+export function ppioSession(from: Settings = settings): PpioSession {
+  const { apiKey, baseUrl } = ppioCredentials(from);
   const key = `${baseUrl}\0${createHash("sha256").update(apiKey).digest("hex")}`;
   let session = sessions.get(key);
   if (!session) {

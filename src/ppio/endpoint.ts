@@ -3,6 +3,7 @@
  * PPIO serverless GPU endpoint (autoscaled workers behind a URL). Loaded in the Pulumi
  * provider process through `pulumi-gpu-cloud/runtime`; never serialized.
  */
+import { adoptionMismatches, assertAdoptable, notAdoptable } from "../core/adopt";
 import { checkResource, timeoutMs } from "../core/check";
 import { diffResource, type PolicyTable } from "../core/diff";
 import { NotFoundError } from "../core/errors";
@@ -11,6 +12,7 @@ import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession, readEndpoint } from "./context";
 import { createExactlyOnce } from "./create";
+import { explainUnknownProduct, productCatalogue } from "./products";
 import { interruptNotice, markerInEnvs, mayAdopt, rememberRecorded, withMarkerEnv } from "../core/identity";
 import {
   type ApiEndpoint,
@@ -42,6 +44,7 @@ export const ENDPOINT_POLICY: PolicyTable = {
   ports: { kind: "update", via: PUT },
   healthCheck: { kind: "update", via: PUT },
   regionId: { kind: "update", via: PUT },
+  adoptId: { kind: "ignore", why: "only at create" },
   timeouts: { kind: "ignore", why: "only bounds our waits" },
   autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
   identity: { kind: "ignore", why: "internal: the stack and resource, as hashes" },
@@ -302,7 +305,16 @@ export const ppioEndpoint = {
     const args = parse(inputs);
     const name = args.name!;
     const s = ppioSession();
-    const { id, resumed } = await createEndpointOnce(s.client, toCreateBody(args, name), inputs);
+    if (args.adoptId !== undefined) return adopt(s, args, inputs);
+    let created: { id: string; resumed: boolean };
+    try {
+      created = await createEndpointOnce(s.client, toCreateBody(args, name), inputs);
+    } catch (e) {
+      // The catalogue is asked only after a refusal: the happy path makes no extra call.
+      const products = productCatalogue(s.client, "serverless", progress);
+      throw await explainUnknownProduct(e, { productId: args.productId, property: "productId", list: () => products("gpu") });
+    }
+    const { id, resumed } = created;
     if (!resumed) progress(`${kind} ${id} created ("${name}")`);
     interruptNotice(progress);
     // From here on the endpoint exists (and may run workers): any failure must hand its id to the engine.
@@ -322,25 +334,10 @@ export const ppioEndpoint = {
     return { id, props: toOutputs(props, live, id) };
   },
 
-  async update(id: string, _olds: Props, news: Props): Promise<{ outs: Props }> {
-    const args = parse(news);
-    const s = ppioSession();
-    const ms = timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
-    try {
-      const live = await s.client.findEndpoint(id);
-      if (!live) {
-        throw goneOutsidePulumi("ppio", "endpoint", id, "update");
-      }
-      // An endpoint still settling from an earlier (interrupted) run takes no update yet.
-      if (!["running", "failed"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
-      await s.client.updateEndpoint(id, toUpdateBody(args, args.name!));
-      await waitFor(s, id, "running", ms, "timeouts.update");
-      const after = await s.client.getEndpoint(id);
-      return { outs: toOutputs(news, after, id) };
-    } catch (e) {
-      if (e instanceof NotFoundError) throw e;
-      throw await partialFailure(s.client, id, news, e, "update");
-    }
+  async update(id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+    const outs = await applyUpdate(ppioSession(), id, news, "update");
+    // An adopted endpoint stays marked as such after adoptId is removed from the program.
+    return { outs: plain({ ...outs, adoptId: news.adoptId ?? olds.adoptId }) };
   },
 
   async delete(id: string, props: Props): Promise<void> {
@@ -352,6 +349,45 @@ export const ppioEndpoint = {
     );
   },
 };
+
+/** Sends the complete desired spec once the endpoint is settled, then waits until it runs again. */
+async function applyUpdate(s: PpioSessionLike, id: string, news: Props, step: "create" | "update"): Promise<Props> {
+  const args = parse(news);
+  const ms = timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
+  try {
+    const live = await s.client.findEndpoint(id);
+    if (!live) {
+      throw goneOutsidePulumi("ppio", "endpoint", id, step);
+    }
+    // An endpoint still settling from an earlier (interrupted) run takes no update yet.
+    if (!["running", "failed"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
+    await s.client.updateEndpoint(id, toUpdateBody(args, args.name!));
+    await waitFor(s, id, "running", ms, "timeouts.update");
+    const after = await s.client.getEndpoint(id);
+    return toOutputs(news, after, id);
+  } catch (e) {
+    if (e instanceof NotFoundError) throw e;
+    throw await partialFailure(s.client, id, news, e, step);
+  }
+}
+
+/**
+ * `adoptId`: takes the endpoint over after checking that what cannot change in place
+ * (`type`, `appName`) is as declared, then applies everything else with the update's PUT.
+ * The List item may lack `type` (ppio-api.md §10): Get is asked, and a field it does not
+ * report is taken as declared.
+ */
+async function adopt(s: PpioSessionLike, a: Inputs, inputs: Props): Promise<{ id: string; outs: Props }> {
+  const id = a.adoptId!;
+  const live = await s.client.findEndpoint(id);
+  if (!live || /delet|remov/i.test(live.status.status)) throw notAdoptable("ppio", "endpoint", id, "create");
+  const actual: Props = {};
+  if (live.type) actual.type = live.type;
+  if (live.app_name !== undefined) actual.appName = live.app_name;
+  assertAdoptable({ cloud: "ppio", noun: "endpoint", id, operation: "create", mismatches: adoptionMismatches(ENDPOINT_POLICY, inputs, actual, normalize) });
+  progress(`${kind} ${id}: adopting it (adoptId); nothing is created`);
+  return { id, outs: await applyUpdate(s, id, inputs, "create") };
+}
 
 /** The error that lets the engine record an endpoint that exists but did not finish. */
 function partialFailure(client: PpioClient, id: string, inputs: Props, error: unknown, step: "create" | "update") {

@@ -3,7 +3,9 @@
  * a PPIO GPU/CPU container instance. Loaded in the Pulumi provider process through
  * `pulumi-gpu-cloud/runtime`; never serialized.
  */
+import { adoptionMismatches, assertAdoptable, notAdoptable } from "../core/adopt";
 import { checkResource, timeoutMs, UNKNOWN } from "../core/check";
+import { buyFirstAvailable, type Candidate, candidatesOf, chosenOutputs, inferChosen, olderAgainstChosen, shapeOf } from "../core/choose";
 import { diffByTable, diffResource, type PolicyTable } from "../core/diff";
 import { ConflictError, GpuCloudError, NotFoundError } from "../core/errors";
 import { type ConfigReader, deleteThenWait, goneOutsidePulumi, plain, progress, recordPartialFailure, settings } from "../core/provider";
@@ -11,10 +13,12 @@ import type { Observed, Verdict } from "../core/wait";
 import type { PpioClient } from "./client";
 import { ppioSession, readInstance } from "./context";
 import { createExactlyOnce } from "./create";
+import { explainUnknownProduct, hourlyPrice, productCatalogue } from "./products";
 import { interruptNotice, markerInEnvs, mayAdopt, rememberRecorded, withMarkerEnv } from "../core/identity";
 import {
   type ApiInstance,
   type CreateInstanceBody,
+  INSTANCE_FIELDS,
   instanceInputsSchema,
   type PpioInstanceInputs,
   type UpgradeInstanceBody,
@@ -43,6 +47,9 @@ export const INSTANCE_POLICY: PolicyTable = {
   candidateRegions: { kind: "replace" },
   tools: { kind: "replace" },
   autoMigrate: { kind: "replace" },
+  fallbacks: { kind: "ignore", why: "only chooses what create buys" },
+  maxPricePerHour: { kind: "ignore", why: "only bounds what create buys" },
+  adoptId: { kind: "ignore", why: "only at create" },
   timeouts: { kind: "ignore", why: "only bounds our waits" },
   autonamePrefix: { kind: "ignore", why: "internal: the Pulumi resource name, used when name is omitted" },
   identity: { kind: "ignore", why: "internal: the stack and resource, as hashes" },
@@ -375,6 +382,162 @@ function createInstanceOnce(client: PpioClient, body: CreateInstanceBody, inputs
   });
 }
 
+/** The inputs a fallback may override: the shape `chosenShape` reports. */
+export const FIELDS = INSTANCE_FIELDS;
+
+/** `productId 4090.24g × 1 GPU, postpaid`, as messages describe a candidate. */
+function describeCandidate(c: Candidate): string {
+  const a = c.inputs as { productId?: unknown; billing?: { mode?: unknown }; type?: unknown; resource?: { gpuNum?: unknown } };
+  const units = a.type === "cpu" ? "cpu" : `× ${String(a.resource?.gpuNum)} GPU`;
+  return `productId ${String(a.productId)} ${units}, ${String(a.billing?.mode ?? "postpaid")}`;
+}
+
+/**
+ * One hour of a candidate: the product's hourly price for its billing mode (postpaid:
+ * `pricing.postpaid`, spot: `pricing.spot`) × its GPUs. PPIO documents no hourly price for
+ * a prepaid term, so under a cap a prepaid candidate has no known price. A cpu product's
+ * price is taken as per instance (inferred: the docs speak of the price alone).
+ */
+async function candidatePrice(c: Candidate, products: ReturnType<typeof productCatalogue>): Promise<number | undefined> {
+  const a = parse(c.inputs);
+  const mode = a.billing.mode;
+  if (mode === "prepaid") {
+    progress(`${kind}: ${c.label} is prepaid; PPIO lists no hourly price for a prepaid term, so it cannot be held to maxPricePerHour`);
+    return undefined;
+  }
+  const product = (await products(a.type ?? "gpu"))?.find((p) => p.id === a.productId);
+  const perUnit = product && hourlyPrice(product, mode);
+  if (perUnit === undefined) return undefined;
+  return perUnit * ((a.type ?? "gpu") === "cpu" ? 1 : a.resource.gpuNum);
+}
+
+/** Whether a live instance is what a candidate buys (after a killed run, to say which one it was). */
+function boughtAs(live: ApiInstance, inputs: Props): boolean {
+  const { __provider, ...rest } = inputs;
+  void __provider;
+  const r = instanceInputsSchema.safeParse(rest);
+  if (!r.success) return false;
+  const a = r.data;
+  return (
+    live.product_id === a.productId &&
+    (live.type === undefined || live.type === (a.type ?? "gpu")) &&
+    (live.billing?.mode === undefined || live.billing.mode === a.billing.mode) &&
+    (live.resource_specs?.gpu_num === undefined || live.resource_specs.gpu_num === a.resource.gpuNum)
+  );
+}
+
+/** The name of the input that set a candidate's `productId`, for messages. */
+function productProperty(c: Candidate, inputs: Props): string {
+  const override = Array.isArray(inputs.fallbacks) ? (inputs.fallbacks[c.index] as Props | undefined) : undefined;
+  return c.index >= 0 && override && "productId" in override ? `fallbacks[${c.index}].productId` : "productId";
+}
+
+/** The outputs that record how the object came to be, carried from the old outputs into an update's. */
+function carried(olds: Props, news: Props): Props {
+  return { chosenFallback: olds.chosenFallback, chosenShape: olds.chosenShape, adoptId: news.adoptId ?? olds.adoptId };
+}
+
+/**
+ * An adopted instance keeps its own name when the program declares none (PPIO v2 has no
+ * rename): the generated name differing from it is not a change.
+ */
+function adoptedName(olds: Props, news: Props): Props {
+  return olds.adoptId !== undefined && news.autonamePrefix !== undefined ? { ...olds, name: news.name } : olds;
+}
+
+/** Old outputs as diff and update compare them. */
+const comparable = (olds: Props, news: Props) => adoptedName(olderAgainstChosen(lifted(olds), news), news);
+
+/**
+ * The replace-only inputs as the live instance has them, for `adoptId`. Only what Get
+ * reports (ppio-api.md §2) is compared; `candidateRegions`, `tools` and
+ * `resource.minCudaVersion` are not reported and are taken as declared. A name is compared
+ * only when declared: a generated one gives way to the object's.
+ */
+function liveAsInputs(live: ApiInstance, a: Inputs, inputs: Props): Props {
+  const out: Props = {};
+  if (inputs.autonamePrefix === undefined && live.name) out.name = live.name;
+  if (live.product_id) out.productId = live.product_id;
+  if (live.type) out.type = live.type;
+  if (live.billing?.mode) out.billing = { ...a.billing, mode: live.billing.mode };
+  const specs = live.resource_specs;
+  if (specs) {
+    // A root filesystem smaller than the object's cannot be had (PPIO only grows it); a larger one is grown in place.
+    out.resource = {
+      ...(inputs.resource as Props),
+      ...(specs.gpu_num !== undefined && { gpuNum: specs.gpu_num }),
+      rootfsSizeGb: Math.max(specs.rootfs_size_gb ?? 0, a.resource.rootfsSizeGb),
+    };
+  }
+  if (live.network) {
+    out.network = live.network.id ? { id: live.network.id, ...(a.network?.ip !== undefined && { ip: live.network.ip }) } : undefined;
+  }
+  if (live.volumes) out.volumes = live.volumes.map((v) => ({ type: v.type, id: v.id, mountPoint: v.mount_point }));
+  if (live.auto_migrate) {
+    out.autoMigrate = { enabled: live.auto_migrate.enabled ?? false, includeSystemDisk: live.auto_migrate.include_system_disk ?? false };
+  }
+  return out;
+}
+
+/** As `normalize`, and an auto-migrate setting that is off the same as none. */
+function adoptNormalize(field: string, v: unknown): unknown {
+  if (field === "autoMigrate" && v && typeof v === "object") {
+    const m = v as { enabled?: boolean; includeSystemDisk?: boolean };
+    return m.enabled || m.includeSystemDisk ? { enabled: !!m.enabled, includeSystemDisk: !!m.includeSystemDisk } : undefined;
+  }
+  return normalize(field, v);
+}
+
+/** `adoptId`: takes the instance over after checking it is what the program declares, then applies the in-place inputs. */
+async function adopt(s: PpioSessionLike, a: Inputs, inputs: Props): Promise<{ id: string; outs: Props }> {
+  const id = a.adoptId!;
+  const live = await s.client.findInstance(id);
+  if (!live || isRemoved(live) || REMOVING.has(live.status.status)) throw notAdoptable("ppio", "instance", id, "create");
+  const actual = liveAsInputs(live, a, inputs);
+  assertAdoptable({ cloud: "ppio", noun: "instance", id, operation: "create", mismatches: adoptionMismatches(INSTANCE_POLICY, inputs, actual, adoptNormalize) });
+  progress(`${kind} ${id}: adopting it (adoptId); nothing is bought`);
+  const chosen = { chosenFallback: -1, chosenShape: shapeOf({ ...inputs, ...actual }, FIELDS) };
+  const liveRootfs = live.resource_specs?.rootfs_size_gb;
+  const olds = {
+    ...toOutputs(inputs, live, id),
+    resource: { ...(inputs.resource as Props), ...(liveRootfs !== undefined && { rootfsSizeGb: liveRootfs }) },
+  };
+  const outs = await applyUpdate(s, id, olds, inputs, chosen, "create");
+  return { id, outs: plain({ ...outs, ...chosen }) };
+}
+
+/** The update of an instance: the in-place changes between `olds` and `news`, then the power state. */
+async function applyUpdate(s: PpioSessionLike, id: string, olds: Props, news: Props, extra: Props, step: "create" | "update"): Promise<Props> {
+  const args = parse(news);
+  const ms = timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
+  const d = diffByTable(INSTANCE_POLICY, comparable(olds, news), news, normalize);
+  const changed = new Set(d.updates.map((u) => u.field));
+  try {
+    let live = await s.client.findInstance(id);
+    if (!live || isRemoved(live)) {
+      throw goneOutsidePulumi("ppio", "instance", id, step);
+    }
+    if (changed.has("resource.rootfsSizeGb")) {
+      const declared = (lifted(olds).resource as { rootfsSizeGb?: number } | undefined)?.rootfsSizeGb ?? args.resource.rootfsSizeGb;
+      await growRootfs(s, id, declared, args.resource.rootfsSizeGb, ms);
+      live = await s.client.getInstance(id);
+    }
+    if (UPGRADE_FIELDS.some((f) => changed.has(f))) {
+      if (!["running", "exited"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
+      const body = toUpgradeBody(args);
+      await act(s, id, () => s.client.upgradeInstance(id, body), upgradedTo(body));
+      await waitFor(s, id, "running", ms, "timeouts.update");
+    }
+    if (changed.has("ports")) await s.client.replacePorts(id, args.ports ?? []);
+    await converge(s, id, args.powerState ?? "running", ms, "timeouts.update");
+    const after = await s.client.getInstance(id);
+    return toOutputs(news, after, id);
+  } catch (e) {
+    if (e instanceof NotFoundError) throw e;
+    throw await partialFailure(s.client, id, news, e, step, extra);
+  }
+}
+
 export const ppioInstance = {
   configure(req: { config: ConfigReader }): void {
     settings.configure(req);
@@ -386,14 +549,38 @@ export const ppioInstance = {
 
   async diff(id: string, olds: Props, news: Props) {
     rememberRecorded(news, id);
-    return diffResource(INSTANCE_POLICY, lifted(olds), news, normalize, "status", isFailedRecord);
+    return diffResource(INSTANCE_POLICY, comparable(olds, news), news, normalize, "status", isFailedRecord);
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {
     const args = parse(inputs);
     const name = args.name!;
     const s = ppioSession();
-    const { id, resumed } = await createInstanceOnce(s.client, toCreateBody(args, name), inputs);
+    if (args.adoptId !== undefined) return adopt(s, args, inputs);
+    // One listing per create at most, shared by the prices and the explanation of a refusal.
+    const products = productCatalogue(s.client, "instance", progress);
+    const candidates = candidatesOf(inputs);
+    const purchase = await buyFirstAvailable({
+      cloud: "ppio",
+      what: `${kind} "${name}"`,
+      candidates,
+      maxPricePerHour: args.maxPricePerHour,
+      priceOf: (c) => candidatePrice(c, products),
+      describe: describeCandidate,
+      log: progress,
+      buy: async (c) => {
+        const a = parse(c.inputs);
+        try {
+          return await createInstanceOnce(s.client, toCreateBody(a, name), inputs);
+        } catch (e) {
+          throw await explainUnknownProduct(e, { productId: a.productId, property: productProperty(c, inputs), list: () => products(a.type ?? "gpu") });
+        }
+      },
+    });
+    const { id, resumed } = purchase.result;
+    // A killed run may have bought any candidate: the instance says which one it is.
+    const chosenFor = (live: ApiInstance | null) =>
+      chosenOutputs(resumed && live ? inferChosen(candidates, (c) => boughtAs(live, c)) : purchase.chosen, FIELDS);
     if (!resumed) progress(`${kind} ${id} created ("${name}")`);
     interruptNotice(progress);
     // From here on the instance exists: any failure must hand its id to the engine.
@@ -402,16 +589,17 @@ export const ppioInstance = {
       if (resumed) {
         // An interrupted run may have left it in any state, stopped included.
         await converge(s, id, args.powerState ?? "running", ms, "timeouts.create");
-        return { id, outs: toOutputs(inputs, await s.client.getInstance(id), id) };
+        const live = await s.client.getInstance(id);
+        return { id, outs: plain({ ...toOutputs(inputs, live, id), ...chosenFor(live) }) };
       }
       const running = await waitFor(s, id, "running", ms, "timeouts.create");
       const stopped = (args.powerState ?? "running") === "stopped";
       if (stopped) await converge(s, id, "stopped", ms, "timeouts.create");
       // List items lack `tools` (SSH, Jupyter): only a state read by Get can stand in for this Get.
       const live = !stopped && running?.tools ? running : await s.client.getInstance(id);
-      return { id, outs: toOutputs(inputs, live, id) };
+      return { id, outs: plain({ ...toOutputs(inputs, live, id), ...chosenFor(live) }) };
     } catch (e) {
-      throw await partialFailure(s.client, id, inputs, e, "create");
+      throw await partialFailure(s.client, id, inputs, e, "create", chosenFor);
     }
   },
 
@@ -422,35 +610,9 @@ export const ppioInstance = {
   },
 
   async update(id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
-    const args = parse(news);
-    const s = ppioSession();
-    const ms = timeoutMs(args.timeouts, "update", DEFAULT_TIMEOUTS.update);
-    const d = diffByTable(INSTANCE_POLICY, lifted(olds), news, normalize);
-    const changed = new Set(d.updates.map((u) => u.field));
-    try {
-      let live = await s.client.findInstance(id);
-      if (!live || isRemoved(live)) {
-        throw goneOutsidePulumi("ppio", "instance", id, "update");
-      }
-      if (changed.has("resource.rootfsSizeGb")) {
-        const declared = (lifted(olds).resource as { rootfsSizeGb?: number } | undefined)?.rootfsSizeGb ?? args.resource.rootfsSizeGb;
-        await growRootfs(s, id, declared, args.resource.rootfsSizeGb, ms);
-        live = await s.client.getInstance(id);
-      }
-      if (UPGRADE_FIELDS.some((f) => changed.has(f))) {
-        if (!["running", "exited"].includes(live.status.status)) await waitFor(s, id, "running", ms, "timeouts.update");
-        const body = toUpgradeBody(args);
-        await act(s, id, () => s.client.upgradeInstance(id, body), upgradedTo(body));
-        await waitFor(s, id, "running", ms, "timeouts.update");
-      }
-      if (changed.has("ports")) await s.client.replacePorts(id, args.ports ?? []);
-      await converge(s, id, args.powerState ?? "running", ms, "timeouts.update");
-      const after = await s.client.getInstance(id);
-      return { outs: toOutputs(news, after, id) };
-    } catch (e) {
-      if (e instanceof NotFoundError) throw e;
-      throw await partialFailure(s.client, id, news, e, "update");
-    }
+    const extra = carried(olds, news);
+    const outs = await applyUpdate(ppioSession(), id, olds, news, extra, "update");
+    return { outs: plain({ ...outs, ...extra }) };
   },
 
   async delete(id: string, props: Props): Promise<void> {
@@ -464,8 +626,23 @@ export const ppioInstance = {
 };
 
 /** The error that lets the engine record an instance that exists but did not finish. */
-function partialFailure(client: PpioClient, id: string, inputs: Props, error: unknown, step: "create" | "update") {
-  return recordPartialFailure({ kind, id, inputs, step, error, find: () => client.findInstance(id), outputs: toOutputs });
+function partialFailure(
+  client: PpioClient,
+  id: string,
+  inputs: Props,
+  error: unknown,
+  step: "create" | "update",
+  extra: Props | ((live: ApiInstance | null) => Props) = {},
+) {
+  return recordPartialFailure({
+    kind,
+    id,
+    inputs,
+    step,
+    error,
+    find: () => client.findInstance(id),
+    outputs: (i, live, oid) => plain({ ...toOutputs(i, live, oid), ...(typeof extra === "function" ? extra(live) : extra) }),
+  });
 }
 
 export type { PpioInstanceInputs };

@@ -6,10 +6,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../core/inputs";
 import { declaredIdentity } from "../core/declare";
 import { dynamicType, providerModule } from "../core/provider";
-import type { PpioEndpointInputs, PpioInstanceInputs } from "./schemas";
+import type { INSTANCE_FIELDS, PpioEndpointInputs, PpioInstanceInputs } from "./schemas";
+
+/** What one fallback of a {@link PpioInstance} may override: its shape. */
+export type PpioInstanceShape = Partial<Pick<PpioInstanceInputs, (typeof INSTANCE_FIELDS)[number]>>;
 
 /** Arguments of {@link PpioInstance}; see the README for every field. */
-export type PpioInstanceArgs = ArgsOf<Omit<PpioInstanceInputs, "autonamePrefix" | "identity" | "marker">>;
+export type PpioInstanceArgs = ArgsOf<
+  Omit<PpioInstanceInputs, "autonamePrefix" | "identity" | "marker" | "fallbacks"> & {
+    /** Shapes to buy, in order, when the preferred one has no capacity or costs more than `maxPricePerHour`. */
+    fallbacks?: PpioInstanceShape[];
+  }
+>;
 
 export interface PpioPortEndpoint {
   port: number;
@@ -43,6 +51,10 @@ export class PpioInstance extends pulumi.CustomResource {
   declare readonly portEndpoints: pulumi.Output<PpioPortEndpoint[]>;
   declare readonly createdAt: pulumi.Output<string | undefined>;
   declare readonly powerState: pulumi.Output<"running" | "stopped" | undefined>;
+  /** Which shape was bought: -1 the declared one, else the index in `fallbacks`. */
+  declare readonly chosenFallback: pulumi.Output<number>;
+  /** The shape that was bought (`productId`, `billing`, `type`, `resource`, `candidateRegions`). */
+  declare readonly chosenShape: pulumi.Output<PpioInstanceShape>;
 
   constructor(name: string, args: PpioInstanceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -66,6 +78,8 @@ export class PpioInstance extends pulumi.CustomResource {
         systemLogUrl: undefined,
         portEndpoints: undefined,
         createdAt: undefined,
+        chosenFallback: undefined,
+        chosenShape: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["sshPassword"] }),
     );

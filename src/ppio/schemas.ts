@@ -5,6 +5,10 @@
  */
 import { z } from "zod";
 import { envsSchema, powerStateSchema, timeoutsSchema } from "../core/check";
+import { adoptIdSchema, fallbacksSchema, maxPricePerHourSchema } from "../core/choose";
+
+/** The inputs that make a PpioInstance's shape: what a fallback may override (core/choose.ts). */
+export const INSTANCE_FIELDS = ["productId", "billing", "type", "resource", "candidateRegions"] as const;
 
 // ---- inputs ---------------------------------------------------------------------------
 
@@ -78,6 +82,9 @@ export const instanceInputsSchema = z
       .optional(),
     autoMigrate: z.strictObject({ enabled: z.boolean(), includeSystemDisk: z.boolean().optional() }).optional(),
     powerState: powerStateSchema,
+    fallbacks: fallbacksSchema(INSTANCE_FIELDS),
+    maxPricePerHour: maxPricePerHourSchema,
+    adoptId: adoptIdSchema,
     timeouts: timeoutsSchema,
   })
   .superRefine((v, ctx) => {
@@ -164,6 +171,11 @@ export const apiInstanceSchema = z.looseObject({
     z.looseObject({ rootfs_size_gb: optInt, gpu_num: optInt, cpu_num: optInt, memory_gb: optInt }),
   ),
   region: optStr,
+  // Compared when an instance is adopted (`adoptId`); Get documents them (ppio-api.md §2).
+  billing: opt(z.looseObject({ mode: optStr })),
+  network: opt(z.looseObject({ id: optStr, ip: optStr })),
+  volumes: listOf(z.looseObject({ type: optStr, id: optStr, mount_point: optStr })),
+  auto_migrate: opt(z.looseObject({ enabled: optBool, include_system_disk: optBool })),
   status: statusSchema,
   tools: opt(
     z.looseObject({
@@ -177,6 +189,68 @@ export const apiInstanceSchema = z.looseObject({
 });
 
 export type ApiInstance = z.infer<typeof apiInstanceSchema>;
+
+// ---- catalogue: products and regions (ppio-api.md §6.1, §6.2) ---------------------------
+// Every member optional but `id`: only the first part of the products page could be read,
+// the regions item was cut off after `id` (its other fields come from third-party usage),
+// and the JSON types of prices and sizes are not documented (a 64-bit integer may be a
+// string, as elsewhere in this protobuf-JSON API).
+
+/** `true`/`false` as a boolean or its text. */
+const wireBool = opt(z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]));
+
+const priceSchema = opt(z.looseObject({ base_price: optInt, final_price: optInt, unit: optStr }));
+
+export const apiProductSchema = z.looseObject({
+  id: z.string().min(1),
+  name: optStr,
+  type: optStr,
+  category: optStr,
+  description: optStr,
+  region_ids: listOf(z.string()),
+  resource_spec: opt(
+    z.looseObject({
+      gpu: opt(
+        z.looseObject({
+          spec_id: optStr,
+          name: optStr,
+          memory_gb: optInt,
+          min: optInt,
+          max: optInt,
+          available: optInt,
+          max_available: optInt,
+        }),
+      ),
+      cpu: optInt,
+      memory_gb: optInt,
+      rootfs: opt(z.looseObject({ min_gb: optInt, max_gb: optInt, free_gb: optInt })),
+    }),
+  ),
+  pricing: opt(
+    z.looseObject({
+      precision: optInt,
+      postpaid: priceSchema,
+      spot: priceSchema,
+      prepaid: listOf(z.looseObject({ spec_id: optStr, duration_months: optInt, final_price: optInt, base_price: optInt })),
+      storage_price_per_gb: optInt,
+    }),
+  ),
+  billing_methods: listOf(z.string()),
+  inventory_state: optStr,
+  deployable: wireBool,
+  activity: opt(z.looseObject({ is_activity_product: wireBool, active: wireBool, purchasable: wireBool })),
+});
+
+export type ApiProduct = z.infer<typeof apiProductSchema>;
+
+export const apiRegionSchema = z.looseObject({
+  id: z.string().min(1),
+  name: optStr,
+  gpus: listOf(z.string()),
+  feature: opt(z.looseObject({ network_volume: wireBool, instance_vpc_network: wireBool })),
+});
+
+export type ApiRegion = z.infer<typeof apiRegionSchema>;
 
 /** A list page. `total` is optional (the real capture has it; the docs' envelope does not). */
 export const listSchema = <T extends z.ZodType>(item: T) =>
@@ -294,6 +368,7 @@ export const endpointInputsSchema = z
       })
       .optional(),
     regionId: idString("regionId").optional(),
+    adoptId: adoptIdSchema,
     timeouts: timeoutsSchema,
   })
   .superRefine((v, ctx) => {

@@ -346,7 +346,7 @@ describe("PpioClient endpoints", () => {
     const tag = `paged-${Date.now()}`;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      ids.push(await client.createEndpoint({ type: "async", name: `${tag}-${i}`, product_id: "p", image: "i", worker_config: { max_replicas: 1 } }));
+      ids.push(await client.createEndpoint({ type: "async", name: `${tag}-${i}`, product_id: "4090.24g.serverless", image: "i", worker_config: { max_replicas: 1 } }));
     }
     emu.resetRequests();
     const all = await client.listEndpoints({ keyword: tag, pageSize: 2 });

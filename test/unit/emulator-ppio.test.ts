@@ -44,7 +44,7 @@ function spec(over: Record<string, unknown> = {}) {
   counter += 1;
   return {
     name: `unit-${counter}`,
-    product_id: "rtx-4090-24g",
+    product_id: "4090.24g",
     image: "nginx:latest",
     billing: { mode: "postpaid" },
     resource: { gpu_num: 1, rootfs_size_gb: 50 },
@@ -203,7 +203,7 @@ describe("instance lifecycle", () => {
     expect(body).toMatchObject({
       id,
       type: "gpu",
-      product_id: "rtx-4090-24g",
+      product_id: "4090.24g",
       image: "nginx:latest",
       billing: { mode: "postpaid" },
       region: "us-ca-6",

@@ -27,7 +27,7 @@ afterAll(async () => {
 
 const body = (name: string) => ({
   name,
-  product_id: "p",
+  product_id: "4090.24g",
   image: "nginx",
   billing: { mode: "postpaid" },
   resource: { gpu_num: 1, rootfs_size_gb: 20 },

@@ -250,3 +250,12 @@ describe("PpioEndpoint wire mapping", () => {
     expect(toUpdateBody(full, "llm-1")).not.toHaveProperty("app_name");
   });
 });
+
+describe("PpioEndpoint check: adoptId", () => {
+  it("takes an adoptId, refuses an empty one, and has no fallbacks or price cap", async () => {
+    expect(await props({ ...valid, adoptId: "o8UJWkag5WTn" })).toEqual([]);
+    expect(await props({ ...valid, adoptId: "" })).toEqual(["adoptId"]);
+    expect(await props({ ...valid, fallbacks: [{ productId: "h100.80g.serverless" }], maxPricePerHour: 1 })).toEqual(["fallbacks", "maxPricePerHour"]);
+    expect(ENDPOINT_POLICY.adoptId).toMatchObject({ kind: "ignore" });
+  });
+});

@@ -201,3 +201,41 @@ describe("PpioInstance wire mapping", () => {
     expect(seed).not.toHaveProperty("type");
   });
 });
+
+describe("PpioInstance check: fallbacks, maxPricePerHour, adoptId", () => {
+  const failures = async (news: Record<string, unknown>) => (await ppioInstance.check(undefined, news)).failures;
+
+  it("accepts fallbacks over the shape fields, a price cap and an adoptId", async () => {
+    expect(
+      await failures({
+        ...valid,
+        fallbacks: [{ productId: "3090.24g" }, { billing: { mode: "spot" } }, { type: "gpu", resource: { gpuNum: 2, rootfsSizeGb: 50 }, candidateRegions: ["cn-north-1"] }],
+        maxPricePerHour: 2.5,
+        adoptId: "e70d0a62c99c2402",
+      }),
+    ).toEqual([]);
+  });
+
+  it("refuses a fallback key that is not a shape field, naming it", async () => {
+    const f = await failures({ ...valid, fallbacks: [{ image: "other" }] });
+    expect(f).toEqual([{ property: "fallbacks[0].image", reason: expect.stringMatching(/may override only "productId", "billing", "type", "resource", "candidateRegions"/) }]);
+  });
+
+  it("checks each fallback as the instance it would buy", async () => {
+    const f = await failures({ ...valid, fallbacks: [{ productId: "3090.24g" }, { billing: { mode: "monthly" } }, { resource: { gpuNum: 9, rootfsSizeGb: 50 } }] });
+    expect(f.map((x) => x.property)).toEqual(["fallbacks[1].billing.mode", "fallbacks[2].resource.gpuNum"]);
+    // a fallback that makes the declared type wrong: a cpu instance with GPUs
+    const cpu = await failures({ ...valid, fallbacks: [{ type: "cpu" }] });
+    expect(cpu).toEqual([{ property: "fallbacks[0].resource.gpuNum", reason: 'must be 0 when type is "cpu"' }]);
+    expect((await failures({ ...valid, fallbacks: [{}] })).map((x) => x.property)).toEqual(["fallbacks[0]"]);
+  });
+
+  it("refuses a cap that is not a positive number and an empty adoptId", async () => {
+    const f = await failures({ ...valid, maxPricePerHour: 0, adoptId: "" });
+    expect(f.map((x) => x.property).sort()).toEqual(["adoptId", "maxPricePerHour"]);
+  });
+
+  it("ignores fallbacks, maxPricePerHour and adoptId in diffs", () => {
+    for (const field of ["fallbacks", "maxPricePerHour", "adoptId"]) expect(INSTANCE_POLICY[field]).toMatchObject({ kind: "ignore" });
+  });
+});

@@ -11,7 +11,10 @@ import { type Emulator, startEmulator } from "../../src/emulator/server";
 import { PpioClient } from "../../src/ppio/client";
 import { toOutputs as endpointOutputs } from "../../src/ppio/endpoint";
 import { toOutputs as instanceOutputs } from "../../src/ppio/instance";
-import { apiInstanceSchema, listSchema } from "../../src/ppio/schemas";
+import { toPpioProduct } from "../../src/ppio/products";
+import { type ApiProduct, apiInstanceSchema, listSchema } from "../../src/ppio/schemas";
+
+const toProducts = (ps: ApiProduct[]) => ps.map(toPpioProduct);
 
 const dir = join(process.cwd(), "test/wire/ppio");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
@@ -45,7 +48,7 @@ async function until(path: string, status: string) {
 async function runningInstance(): Promise<string> {
   const { body } = await call("POST", "/gpus/v2/instances", {
     name: `wire-${Math.random()}`,
-    product_id: "p",
+    product_id: "4090.24g",
     image: "nginx",
     billing: { mode: "postpaid" },
     resource: { gpu_num: 1, rootfs_size_gb: 20 },
@@ -54,10 +57,16 @@ async function runningInstance(): Promise<string> {
   return body.id;
 }
 
+/**
+ * The docs' examples name the placeholder product "product-id"; the emulator refuses product
+ * ids its catalogue does not have, so the examples reach it with a catalogue id instead.
+ */
+const inCatalogue = (b: unknown, productId: string) => ({ ...(b as object), product_id: productId });
+
 /** How each request example reaches the emulator: the route and the state it needs. */
 const requests: Record<string, (b: unknown) => Promise<{ status: number; body: any }>> = {
-  "create-instance.request.json": (b) => call("POST", "/gpus/v2/instances", b),
-  "create-endpoint.request.json": (b) => call("POST", "/gpus/v2/endpoints", b),
+  "create-instance.request.json": (b) => call("POST", "/gpus/v2/instances", inCatalogue(b, "4090.24g")),
+  "create-endpoint.request.json": (b) => call("POST", "/gpus/v2/endpoints", inCatalogue(b, "4090.24g.serverless")),
   "stop-instance.request.json": async (b) => call("PUT", `/gpus/v2/instances/${await runningInstance()}/stop`, b),
   "start-instance.request.json": async (b) => {
     const id = await runningInstance();
@@ -69,9 +78,9 @@ const requests: Record<string, (b: unknown) => Promise<{ status: number; body: a
   "upgrade-instance.request.json": async (b) => call("PUT", `/gpus/v2/instances/${await runningInstance()}/upgrade`, b),
   "ports.request.json": async (b) => call("PUT", `/gpus/v2/instances/${await runningInstance()}/ports`, b),
   "update-endpoint.request.json": async (b) => {
-    const created = await call("POST", "/gpus/v2/endpoints", { ...example("create-endpoint.request.json"), app_name: "" });
+    const created = await call("POST", "/gpus/v2/endpoints", { ...inCatalogue(example("create-endpoint.request.json"), "4090.24g.serverless"), app_name: "" });
     await until(`/gpus/v2/endpoints/${created.body.id}`, "running");
-    return call("PUT", `/gpus/v2/endpoints/${created.body.id}`, b);
+    return call("PUT", `/gpus/v2/endpoints/${created.body.id}`, inCatalogue(b, "h100.80g.serverless"));
   },
 };
 
@@ -86,7 +95,7 @@ describe("PPIO request examples", () => {
   });
 
   it("keeps what the create examples say: type top level, min_cuda_version in resource, prepaid without a term", async () => {
-    const { body } = await call("POST", "/gpus/v2/instances", { ...example("create-instance.request.json"), type: "cpu", resource: { rootfs_size_gb: 20, gpu_num: 0, min_cuda_version: "12.1" } });
+    const { body } = await call("POST", "/gpus/v2/instances", { ...inCatalogue(example("create-instance.request.json"), "cpu.4c16g"), type: "cpu", resource: { rootfs_size_gb: 20, gpu_num: 0, min_cuda_version: "12.1" } });
     const got = emu.ppio.get(body.id)!;
     expect(got).toMatchObject({ type: "cpu", min_cuda_version: "12.1", billing: { mode: "prepaid" } });
     expect(got.tools?.jupyter).toMatchObject({ enabled: true, port: 8888 });
@@ -166,6 +175,8 @@ describe("PPIO response examples", () => {
       "list-instances-removed.response.json",
       "get-endpoint.response.json",
       "list-endpoints.response.json",
+      "list-products.response.json",
+      "list-regions.response.json",
     ]);
     expect(files.filter((f) => f.endsWith(".response.json")).sort()).toEqual([...used].sort());
   });
@@ -245,6 +256,42 @@ describe("PPIO response examples", () => {
     expect(item).toMatchObject({ id: "o8UJWkag5WTn", worker_config: { idle_timeout: 300 }, volumes: [{ size: 30 }] });
     expect(item.type).toBeUndefined();
     expect(endpointOutputs({ type: "sync" }, item, item.id)).toMatchObject({ type: "sync", workers: { ready: 1, total: 1 } });
+  });
+
+  it("reads the products page: string integers, a missing spot price, unknown fields, and follows next_cursor", async () => {
+    seen.length = 0;
+    answers = { "GET /gpus/v2/products": [200, "list-products.response.json"] };
+    const products = await client.listProducts({ type: "gpu", category: "instance", regionIds: ["cn-east-1", "cn-north-1"] });
+    // the example always says has_more with the same cursor: the client stops at a cursor seen twice
+    expect(products).toHaveLength(4);
+    expect(seen.map((s) => s.url)).toEqual([
+      "/gpus/v2/products?type=gpu&category=instance&region_ids=cn-east-1%2Ccn-north-1",
+      "/gpus/v2/products?type=gpu&category=instance&region_ids=cn-east-1%2Ccn-north-1&cursor=eyJhZnRlciI6Mn0%3D",
+    ]);
+    const [p4090, h100] = toProducts(products.slice(0, 2));
+    expect(p4090).toMatchObject({
+      id: "4090.24g",
+      gpu: "RTX 4090",
+      gpuMemoryGb: 24,
+      cpu: 16,
+      memoryGb: 62,
+      pricePerHour: 1.98,
+      price: { value: 198000, baseValue: 220000, precision: 5, unit: "per_hour" },
+      spotPricePerHour: 0.99,
+      gpuNum: { min: 1, max: 8 },
+      rootfsGb: { min: 10, max: 6144, free: 60 },
+      inventoryState: "normal",
+      available: true,
+    });
+    expect(h100).toMatchObject({ id: "h100.80g", pricePerHour: 15.8, spotPricePerHour: undefined, available: false, rootfsGb: undefined });
+  });
+
+  it("reads the regions page", async () => {
+    answers = { "GET /gpus/v2/regions": [200, "list-regions.response.json"] };
+    expect(await client.listRegions()).toMatchObject([
+      { id: "cn-east-1", gpus: ["RTX 4090", "RTX 3090"], feature: { network_volume: true, instance_vpc_network: true } },
+      { id: "cn-south-1", gpus: [] },
+    ]);
   });
 
   it("never rejects a whole answer over one unreadable field", async () => {

@@ -88,6 +88,8 @@ export class PpioEndpoints {
     private readonly timings: () => PpioTimings,
     private readonly now: () => number,
     private readonly ownerId: string,
+    /** Refuses a product id the catalogue has no serverless product for. */
+    private readonly assertProduct: (productId: string) => void = () => {},
   ) {}
 
   // ----- test-facing controls (PpioModel forwards these) -----
@@ -145,6 +147,7 @@ export class PpioEndpoints {
 
   create(spec: EndpointSpec): string {
     const now = this.now();
+    this.assertProduct(spec.product_id);
     if (spec.app_name !== "" && this.live(now).some((s) => s.spec.app_name === spec.app_name)) {
       throw new PpioApiError(400, "SERVERLESS_APP_NAME_IS_EXIST", `app_name ${spec.app_name} already exists`);
     }
@@ -204,6 +207,7 @@ export class PpioEndpoints {
     if (status === "creating" || status === "deleting") {
       throw new PpioApiError(400, "OPERATION_LIMIT", `cannot update endpoint ${id} in status ${status}`);
     }
+    if (input.product_id !== undefined) this.assertProduct(input.product_id);
     const readyBefore = this.readyCount(s);
     const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
     s.spec = { ...s.spec, ...changes };

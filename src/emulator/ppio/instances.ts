@@ -9,6 +9,7 @@ import catalogue from "./catalogue.json";
 import { PpioEndpoints, type PpioEndpointRecord } from "./endpoints";
 import { PpioApiError, invalid } from "./errors";
 import { type Page, page } from "./paging";
+import { PpioCatalogue } from "./products";
 import type { EndpointUpdate, InstanceSpec, UpgradeSpec } from "./schemas";
 
 /**
@@ -120,6 +121,8 @@ interface InstanceState {
   publicKey: string;
   // Public TCP ports stay the same for a given container port across PUT /ports.
   tcpPublicPorts: Map<number, number>;
+  /** Stock this instance holds (GPUs, or 1 for a cpu instance); given back when it is deleted. */
+  holds: number;
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -136,11 +139,14 @@ export class PpioModel {
   private pendingFailure?: { error: string; message?: string; state: "pulling" | "exited" };
   private holdingNew = false;
   private readonly ownerId = randomUUID();
+  /** Products, prices, regions and stock (products.ts). */
+  readonly catalogue = new PpioCatalogue();
   // Lazy accessors: setTimings() and a test clock reach the endpoints too.
   readonly endpointBook = new PpioEndpoints(
     () => this.timings,
     () => this.now(),
     this.ownerId,
+    (productId) => this.catalogue.assertServerless(productId),
   );
 
   constructor(
@@ -205,6 +211,11 @@ export class PpioModel {
     if (!this.byId.delete(id)) throw new Error(`PpioModel.deleteBehindBack: no instance ${id}`);
   }
 
+  /** How many GPUs (instances, for a cpu product) of a product can still be bought; 0 sells it out. */
+  setStock(productId: string, n: number): void {
+    this.catalogue.setStock(productId, n);
+  }
+
   setTimings(t: Partial<PpioTimings>): void {
     for (const [k, v] of Object.entries(t)) {
       if (typeof v === "number" && Number.isFinite(v) && v >= 0) this.timings[k as keyof PpioTimings] = v;
@@ -215,6 +226,9 @@ export class PpioModel {
 
   create(spec: InstanceSpec): string {
     const now = this.now();
+    const holds = spec.type === "cpu" ? 1 : (spec.resource.gpu_num ?? 0);
+    this.catalogue.takeForInstance(spec.product_id, holds);
+    const product = this.catalogue.product(spec.product_id);
     let id: string;
     do id = randomBytes(8).toString("hex");
     while (this.byId.has(id));
@@ -225,7 +239,7 @@ export class PpioModel {
       seq: this.nextSeq++,
       id,
       spec,
-      region: spec.candidate_regions[0] ?? catalogue.defaultRegion,
+      region: spec.candidate_regions[0] ?? product?.region_ids[0] ?? catalogue.defaultRegion,
       resting: "toCreate",
       error: "",
       message: "",
@@ -238,6 +252,7 @@ export class PpioModel {
       terminalPassword: randomPassword(),
       publicKey: `ssh-ed25519 ${randomBytes(32).toString("base64")} emulator@${id}`,
       tcpPublicPorts,
+      holds,
     };
     this.byId.set(id, s);
     this.createdCount += 1;
@@ -280,6 +295,8 @@ export class PpioModel {
     const s = this.mustFind(id, now, true);
     // deleting twice is harmless, as on the real API
     if (s.resting === "removed" || s.transition?.final === "removed") return;
+    this.catalogue.giveBack(s.spec.product_id, s.holds);
+    s.holds = 0;
     this.begin(s, ["toRemove", "removing"], this.timings.deleteMs, "removed", now);
   }
 

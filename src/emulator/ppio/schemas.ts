@@ -307,6 +307,36 @@ export const instanceListQuery = z.object({
   billing_mode: queryStr(63),
 });
 
+const queryInt = z
+  .string()
+  .nullish()
+  .refine((v) => !v || /^\d+$/.test(v), { message: "must be a non-negative integer" })
+  .transform((v) => (v ? Number(v) : undefined));
+
+/**
+ * `GET /gpus/v2/products` (ppio-api.md §6.1): `type` and `category` are required, an empty
+ * `type` is `gpu`; `region_ids` is read as a comma-separated list (inferred: the docs' text
+ * was cut off there). `limit`/`cursor` are what one third-party CLI sends; without `limit`
+ * the emulator answers every match on one page.
+ */
+export const productListQuery = z.object({
+  type: z
+    .string({ error: "is required (one of gpu, cpu)" })
+    .transform((v) => v || "gpu")
+    .pipe(oneOf(["gpu", "cpu"] as const)),
+  category: oneOf(["instance", "serverless"] as const),
+  region_ids: queryStr(1024).transform((v) => v?.split(",").map((r) => r.trim()).filter(Boolean)),
+  billing_method: maybe(oneOf(["postpaid", "prepaid", "spot"] as const)),
+  cpu: queryInt,
+  memory_gb: queryInt,
+  rootfs_size: queryInt,
+  limit: queryInt,
+  cursor: z.string().nullish().transform((v) => v || undefined),
+});
+
+/** `GET /gpus/v2/regions` (ppio-api.md §6.2). */
+export const regionListQuery = z.object({ ...paging });
+
 /** `GET /gpus/v2/endpoints`. */
 export const endpointListQuery = z.object({ ...paging, keyword: queryStr(255) });
 

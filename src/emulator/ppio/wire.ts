@@ -6,14 +6,16 @@ import type { CloudService, FaultRule, IncomingRequest, Reply, ResolvedRoute } f
 import type { PpioEndpointRecord } from "./endpoints";
 import { PpioApiError, errorBody, invalid } from "./errors";
 import type { PpioInstanceRecord, PpioModel } from "./instances";
-import type { Page } from "./paging";
+import { type Page, page } from "./paging";
 import {
   createEndpointSchema,
   createInstanceSchema,
   endpointListQuery,
   instanceListQuery,
   portsSchema,
+  productListQuery,
   queryObject,
+  regionListQuery,
   read,
   rootfsExpandSchema,
   updateEndpointSchema,
@@ -129,6 +131,16 @@ function routes(model: PpioModel): Route[] {
       return {};
     }),
     route("DELETE", "/endpoints/{id}", (_req, id) => (endpoints.remove(id), {})),
+    route("GET", "/products", (req) => {
+      const { limit, cursor, ...query } = read(productListQuery, queryObject(req.query));
+      const items = model.catalogue.list(query).map((p, i) => ({ seq: i + 1, p }));
+      return page(items, cursor, limit || items.length || 1, (x) => x.p);
+    }),
+    route("GET", "/regions", (req) => {
+      const { limit, cursor } = read(regionListQuery, queryObject(req.query));
+      const items = model.catalogue.regions().map((r, i) => ({ seq: i + 1, r }));
+      return page(items, cursor, limit, (x) => x.r);
+    }),
   ];
 }
 

@@ -1,0 +1,96 @@
+/**
+ * Look-ups for Pulumi programs: PPIO's products and regions, in Pulumi's `getX` /
+ * `getXOutput` convention. They run in the program, read credentials as the providers do
+ * (stack config `ppio:apiKey` / `ppio:baseUrl`, then `PPIO_API_KEY` / `PPIO_BASE_URL`), and
+ * close their client when done, so no idle connection keeps the program alive.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { lookupSettings, outputOf } from "../core/lookup";
+import { PpioClient } from "./client";
+import { ppioCredentials } from "./context";
+import { type PpioProduct, toPpioProduct } from "./products";
+
+export type { PpioProduct, PpioRawPrice } from "./products";
+
+export interface GetPpioProductsArgs {
+  /** `instance` (PpioInstance) or `serverless` (PpioEndpoint); both when omitted. */
+  category?: "instance" | "serverless";
+  /** `gpu` or `cpu` products; both when omitted (gpu only when `gpu` is given). */
+  type?: "gpu" | "cpu";
+  /** A GPU model to match, case-insensitively, in the GPU name, the product id or its name: `"4090"`, `"H100"`. */
+  gpu?: string;
+  /** Only products offered in this region. */
+  regionId?: string;
+  /** Only products that can be bought now. */
+  availableOnly?: boolean;
+}
+
+export interface PpioRegion {
+  id: string;
+  name: string;
+  /** The GPU models offered there. */
+  gpus: string[];
+  /** Whether the region offers network volumes (`feature.network_volume`). */
+  networkVolume?: boolean;
+  /** Whether instances there may join a VPC (`feature.instance_vpc_network`). */
+  instanceVpcNetwork?: boolean;
+}
+
+async function withClient<T>(use: (client: PpioClient) => Promise<T>): Promise<T> {
+  const client = new PpioClient(ppioCredentials(lookupSettings()));
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+const matchesGpu = (p: PpioProduct, gpu: string) => {
+  const want = gpu.toLowerCase();
+  return [p.gpu, p.id, p.name].some((x) => x !== undefined && x.toLowerCase().includes(want));
+};
+
+/**
+ * PPIO's products with their prices (`pricePerHour`: one GPU for one hour, pay-as-you-go, in
+ * the account's currency), regions, bounds and availability, in the catalogue's order.
+ */
+export function getPpioProducts(args: GetPpioProductsArgs = {}): Promise<PpioProduct[]> {
+  const categories = args.category ? [args.category] : (["instance", "serverless"] as const);
+  const types = args.type ? [args.type] : args.gpu !== undefined ? (["gpu"] as const) : (["gpu", "cpu"] as const);
+  return withClient(async (client) => {
+    const out: PpioProduct[] = [];
+    for (const category of categories) {
+      for (const type of types) {
+        const listed = await client.listProducts({ type, category, regionIds: args.regionId ? [args.regionId] : undefined });
+        out.push(...listed.map(toPpioProduct));
+      }
+    }
+    // The filters hold here too, whatever the server made of the query.
+    return out.filter(
+      (p) =>
+        (!args.regionId || p.regionIds.length === 0 || p.regionIds.includes(args.regionId)) &&
+        (args.gpu === undefined || matchesGpu(p, args.gpu)) &&
+        (!args.availableOnly || p.available),
+    );
+  });
+}
+
+/** PPIO's public regions, with the GPU models each offers. */
+export function getPpioRegions(): Promise<PpioRegion[]> {
+  return withClient(async (client) =>
+    (await client.listRegions()).map((r) => ({
+      id: r.id,
+      name: r.name ?? r.id,
+      gpus: r.gpus ?? [],
+      networkVolume: r.feature?.network_volume,
+      instanceVpcNetwork: r.feature?.instance_vpc_network,
+    })),
+  );
+}
+
+/** {@link getPpioProducts} with Output arguments and an Output answer. */
+export const getPpioProductsOutput = (args: pulumi.Input<GetPpioProductsArgs> = {}): pulumi.Output<PpioProduct[]> =>
+  outputOf(getPpioProducts)(args);
+
+/** {@link getPpioRegions} as an Output. */
+export const getPpioRegionsOutput = (): pulumi.Output<PpioRegion[]> => outputOf((_: object) => getPpioRegions())({});
