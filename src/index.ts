@@ -11,6 +11,8 @@ export {
   getPpioRegions,
   getPpioRegionsOutput,
   type GetPpioProductsArgs,
+  type GetPpioProductsResult,
+  type GetPpioRegionsResult,
   type PpioProduct,
   type PpioRawPrice,
   type PpioRegion,

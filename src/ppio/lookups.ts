@@ -25,6 +25,16 @@ export interface GetPpioProductsArgs {
   availableOnly?: boolean;
 }
 
+/** The answer of {@link getPpioProducts}: the arguments it was asked with, and the products. */
+export interface GetPpioProductsResult extends GetPpioProductsArgs {
+  products: PpioProduct[];
+}
+
+/** The answer of {@link getPpioRegions}. */
+export interface GetPpioRegionsResult {
+  regions: PpioRegion[];
+}
+
 export interface PpioRegion {
   id: string;
   name: string;
@@ -54,7 +64,7 @@ const matchesGpu = (p: PpioProduct, gpu: string) => {
  * PPIO's products with their prices (`pricePerHour`: one GPU for one hour, pay-as-you-go, in
  * the account's currency), regions, bounds and availability, in the catalogue's order.
  */
-export function getPpioProducts(args: GetPpioProductsArgs = {}): Promise<PpioProduct[]> {
+export function getPpioProducts(args: GetPpioProductsArgs = {}): Promise<GetPpioProductsResult> {
   const categories = args.category ? [args.category] : (["instance", "serverless"] as const);
   const types = args.type ? [args.type] : args.gpu !== undefined ? (["gpu"] as const) : (["gpu", "cpu"] as const);
   return withClient(async (client) => {
@@ -66,31 +76,32 @@ export function getPpioProducts(args: GetPpioProductsArgs = {}): Promise<PpioPro
       }
     }
     // The filters hold here too, whatever the server made of the query.
-    return out.filter(
+    const products = out.filter(
       (p) =>
         (!args.regionId || p.regionIds.length === 0 || p.regionIds.includes(args.regionId)) &&
         (args.gpu === undefined || matchesGpu(p, args.gpu)) &&
         (!args.availableOnly || p.available),
     );
+    return { ...args, products };
   });
 }
 
 /** PPIO's public regions, with the GPU models each offers. */
-export function getPpioRegions(): Promise<PpioRegion[]> {
-  return withClient(async (client) =>
-    (await client.listRegions()).map((r) => ({
+export function getPpioRegions(): Promise<GetPpioRegionsResult> {
+  return withClient(async (client) => ({
+    regions: (await client.listRegions()).map((r) => ({
       id: r.id,
       name: r.name ?? r.id,
       gpus: r.gpus ?? [],
       networkVolume: r.feature?.network_volume,
       instanceVpcNetwork: r.feature?.instance_vpc_network,
     })),
-  );
+  }));
 }
 
 /** {@link getPpioProducts} with Output arguments and an Output answer. */
-export const getPpioProductsOutput = (args: pulumi.Input<GetPpioProductsArgs> = {}): pulumi.Output<PpioProduct[]> =>
+export const getPpioProductsOutput = (args: pulumi.Input<GetPpioProductsArgs> = {}): pulumi.Output<GetPpioProductsResult> =>
   outputOf(getPpioProducts)(args);
 
 /** {@link getPpioRegions} as an Output. */
-export const getPpioRegionsOutput = (): pulumi.Output<PpioRegion[]> => outputOf((_: object) => getPpioRegions())({});
+export const getPpioRegionsOutput = (): pulumi.Output<GetPpioRegionsResult> => outputOf((_: object) => getPpioRegions())({});

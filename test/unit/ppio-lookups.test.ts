@@ -26,13 +26,15 @@ afterEach(() => {
   emu.ppio.setStock("3090.24g", 512);
 });
 
-const ids = (ps: { id: string }[]) => ps.map((p) => p.id);
+const ids = (r: { products: { id: string }[] }) => r.products.map((p) => p.id);
 
 describe("getPpioProducts", () => {
   it("reads a product with its price as a number, the raw price, bounds and availability", async () => {
     process.env.PPIO_API_KEY = emu.apiKey;
     process.env.PPIO_BASE_URL = emu.url;
-    const products = await getPpioProducts({ category: "instance" });
+    const answer = await getPpioProducts({ category: "instance" });
+    expect(answer.category).toBe("instance");
+    const products = answer.products;
     const p = products.find((x) => x.id === "4090.24g");
     expect(p).toEqual({
       id: "4090.24g",
@@ -69,8 +71,8 @@ describe("getPpioProducts", () => {
     expect(emu.requests.slice(before).map((r) => r.path)).toEqual(["/gpus/v2/products", "/gpus/v2/products"]);
     emu.ppio.setStock("3090.24g", 0);
     const all = await getPpioProducts({ category: "instance", gpu: "3090" });
-    expect(all).toMatchObject([{ id: "3090.24g", available: false, inventoryState: "none" }]);
-    expect(await getPpioProducts({ category: "instance", gpu: "3090", availableOnly: true })).toEqual([]);
+    expect(all.products).toMatchObject([{ id: "3090.24g", available: false, inventoryState: "none" }]);
+    expect((await getPpioProducts({ category: "instance", gpu: "3090", availableOnly: true })).products).toEqual([]);
   });
 
   it("lists both categories and both types when asked nothing", async () => {
@@ -81,9 +83,9 @@ describe("getPpioProducts", () => {
   it("is an Output with getPpioProductsOutput", async () => {
     const out = getPpioProductsOutput({ category: "serverless", gpu: "L40S" });
     const got = await new Promise((resolve) => out.apply(resolve));
-    expect(ids(got as { id: string }[])).toEqual(["l40s.48g.serverless"]);
-    const regions = await new Promise((resolve) => getPpioRegionsOutput().apply(resolve));
-    expect(ids(regions as { id: string }[])).toEqual(["cn-east-1", "cn-north-1", "cn-south-1"]);
+    expect(ids(got as { products: { id: string }[] })).toEqual(["l40s.48g.serverless"]);
+    const regions = (await new Promise((resolve) => getPpioRegionsOutput().apply(resolve))) as { regions: { id: string }[] };
+    expect(regions.regions.map((r) => r.id)).toEqual(["cn-east-1", "cn-north-1", "cn-south-1"]);
   });
 
   it("names the config key and the environment variable when no key is set", async () => {
@@ -96,7 +98,7 @@ describe("getPpioProducts", () => {
 
 describe("getPpioRegions", () => {
   it("lists regions with their GPU models and features", async () => {
-    const regions = await getPpioRegions();
+    const { regions } = await getPpioRegions();
     expect(regions.map((r) => r.id)).toEqual(["cn-east-1", "cn-north-1", "cn-south-1"]);
     expect(regions[1]).toEqual({
       id: "cn-north-1",
@@ -116,7 +118,7 @@ describe("a look-up in a program", () => {
         .then(([p, r]) => setImmediate(() => {
           // what could hold the event loop once the answers are in: an open socket would
           const open = process.getActiveResourcesInfo().filter((k) => /TCP|Socket|Pipe/.test(k) && k !== "PipeWrap");
-          console.log(p.length + " " + r.length + " open:" + open.join(","));
+          console.log(p.products.length + " " + r.regions.length + " open:" + open.join(","));
         }));`;
     const child = spawn(process.execPath, ["-e", script], {
       cwd: process.cwd(),
