@@ -1,6 +1,8 @@
 /**
  * Quickstart: a training box with Jupyter on PPIO, a serverless inference endpoint on PPIO,
- * and a fine-tuning VM on CompShare.
+ * and a fine-tuning VM on CompShare. The PPIO product and the CompShare image are picked from
+ * the clouds' catalogues by look-ups; the VM falls back to a 3090 when the 4090 is sold out,
+ * refuses to cost more than 5 CNY an hour, and stops itself after 8 hours.
  *
  *   pulumi config set --secret ppio:apiKey <your PPIO key>
  *   pulumi config set compshare:publicKey <your CompShare public key>
@@ -10,13 +12,33 @@
  * `npm run demo` runs this program against the embedded emulator instead of the clouds.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CompShareInstance, PpioEndpoint, PpioInstance } from "pulumi-gpu-cloud";
+import { CompShareInstance, getCompShareImagesOutput, getPpioProductsOutput, PpioEndpoint, PpioInstance } from "pulumi-gpu-cloud";
 
 const config = new pulumi.Config("quickstart");
 
+/** The cheapest product with this GPU that PPIO can sell right now. */
+function cheapestAvailable(gpu: string): pulumi.Output<string> {
+  return getPpioProductsOutput({ category: "instance", gpu, availableOnly: true }).apply(({ products }) => {
+    const priced = products.filter((p) => p.pricePerHour !== undefined).sort((a, b) => a.pricePerHour! - b.pricePerHour!);
+    if (priced.length === 0) throw new Error(`PPIO has no ${gpu} product available now; set quickstart:trainerProduct`);
+    return priced[0].id;
+  });
+}
+
+/** The id of CompShare's available platform image with this name. */
+function imageNamed(region: string, name: string): pulumi.Output<string> {
+  return getCompShareImagesOutput({ region, name }).apply(({ images }) => {
+    const image = images.find((i) => i.available && i.name === name);
+    if (!image) throw new Error(`CompShare lists no available image "${name}" in ${region}; set quickstart:compShareImage`);
+    return image.id;
+  });
+}
+
+const trainerProduct = config.get("trainerProduct") ?? cheapestAvailable("4090");
+
 // A GPU box for interactive training: ssh, Jupyter and TensorBoard.
 const trainer = new PpioInstance("trainer", {
-  productId: config.get("trainerProduct") ?? "4090.24g",
+  productId: trainerProduct,
   image: "pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime",
   resource: { gpuNum: 1, rootfsSizeGb: 50 },
   envs: { HF_HOME: "/workspace/hf", WANDB_MODE: "offline" },
@@ -44,11 +66,17 @@ const finetune = new CompShareInstance("finetune", {
   gpu: 1,
   cpu: 16,
   memory: 64 * 1024,
-  compShareImageId: config.get("compShareImage") ?? "compshareImage-165jmhx19ik7",
+  compShareImageId: config.get("compShareImage") ?? imageNamed("cn-wlcb", "Ubuntu 22.04 CUDA 12.4"),
   disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
   chargeType: "Dynamic",
+  // sold out? a 3090 with the same CPU and memory will do
+  fallbacks: [{ gpuType: "3090" }],
+  maxPricePerHour: 5,
+  // the platform stops it after 8 hours, in case nobody does
+  autoStop: { after: "8h" },
 });
 
+export { trainerProduct };
 export const trainerSsh = trainer.sshCommand;
 export const trainerPassword = trainer.sshPassword;
 export const trainerJupyter = trainer.jupyterUrl;
@@ -57,3 +85,5 @@ export const llmWorkers = llm.workers;
 export const finetuneLogin = finetune.sshLoginCommand;
 export const finetunePassword = finetune.password;
 export const finetunePricePerHour = finetune.pricePerHour;
+export const finetuneChosenFallback = finetune.chosenFallback;
+export const finetuneStopsAt = finetune.stopSchedulerTime;
