@@ -1,12 +1,14 @@
 /**
- * Fallbacks and the price cap through the real engine: a sold-out preferred shape ends on a
- * fallback with one object bought, and neither `pulumi refresh` nor the next `pulumi up`
- * sees the bought shape as drift; a cap below every price buys nothing.
+ * Fallbacks, the price cap and adoption through the real engine: a sold-out preferred shape
+ * ends on a fallback with one object bought, and neither `pulumi refresh` nor the next
+ * `pulumi up` sees the bought shape as drift; a cap below every price buys nothing; an
+ * instance made outside Pulumi is adopted without a purchase and destroyed with the stack.
  */
 import { expect, it } from "vitest";
 import type { ResourceSpec } from "./harness";
 import { e2eDescribe, useE2E } from "./setup";
 import { COMPSHARE_INSTANCE } from "../support/fixtures";
+import { PpioClient } from "../../src/ppio/client";
 
 const e2e = useE2E();
 
@@ -80,5 +82,38 @@ e2eDescribe("fallbacks and the price cap through the engine", () => {
     expect(emu.requests.filter((r) => r.action === "CreateCompShareInstance")).toEqual([]);
     expect(await s.resources()).toEqual([]);
     await s.destroy();
+  });
+
+  it("adopts an instance made outside Pulumi: no purchase, no drift, and removing adoptId is no change", async () => {
+    const s = await e2e.h.stack();
+    const emu = e2e.h.emu;
+    const client = new PpioClient({ apiKey: emu.apiKey, baseUrl: emu.url });
+    const existing = await client.createInstance({
+      name: "made-in-console",
+      product_id: "4090.24g",
+      image: "nginx:1.27",
+      billing: { mode: "postpaid" },
+      resource: { gpu_num: 1, rootfs_size_gb: 30 },
+    } as never);
+    await client.close();
+    const posts = () => emu.requests.filter((r) => r.route === "POST /gpus/v2/instances").length;
+    const before = posts();
+    try {
+      await s.up(ppio({ adoptId: existing, image: "nginx:1.28" }));
+      const recorded = await s.resource("gpu");
+      expect(recorded.id).toBe(existing);
+      expect(posts()).toBe(before);
+      expect(emu.ppio.instances()).toHaveLength(1);
+      expect(emu.ppio.get(existing)).toMatchObject({ image: "nginx:1.28" });
+
+      await s.refresh({ expectNoChanges: true });
+      const dropped = await s.up(ppio({ image: "nginx:1.28" }));
+      expect(dropped.summary.resourceChanges).toMatchObject({ same: 2 });
+      expect((await s.resource("gpu")).id).toBe(existing);
+    } finally {
+      await s.destroy();
+    }
+    expect(emu.ppio.get(existing)).toBeUndefined();
+    expect(posts()).toBe(before);
   });
 });
