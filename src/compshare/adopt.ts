@@ -13,11 +13,50 @@ import type { ApiInstance } from "./schemas";
 const LEAVING = /delet|terminat|releas/i;
 
 /**
+ * How long one listing of a region serves the pre-create lookups that arrive after it. An
+ * instance a killed run made existed before this provider process started, so any listing
+ * the process takes shows it: the creates of a fleet, which the engine sends within a second
+ * or two, can share one listing instead of each paging through the whole region (200 creates
+ * cost 200 × 2 pages before). The bound keeps a listing from outliving the burst it served.
+ * A listing older than this process's own last create for the marker looked for is never
+ * used: that create may have made the very instance the lookup is for.
+ */
+export const LISTING_SHARED_MS = 2_000;
+
+const listings = new WeakMap<CompShareClient, Map<string, { at: number; list: Promise<ApiInstance[]> }>>();
+
+/** When this process last sent a create carrying each marker. */
+const sentAt = new Map<string, number>();
+
+/** Called right before a create carrying `marker` is sent. */
+export function noteCreateSent(marker: string): void {
+  sentAt.set(marker, Date.now());
+}
+
+/** Every instance of the region, from a listing started at most `LISTING_SHARED_MS` ago and after our last create for `marker`. */
+function regionListing(client: CompShareClient, region: string, marker: string): Promise<ApiInstance[]> {
+  let byRegion = listings.get(client);
+  if (!byRegion) listings.set(client, (byRegion = new Map()));
+  const now = Date.now();
+  const recent = byRegion.get(region);
+  const sent = sentAt.get(marker);
+  if (recent && now - recent.at <= LISTING_SHARED_MS && (sent === undefined || recent.at > sent)) return recent.list;
+  const list = client.describeAll({ Region: region });
+  const entry = { at: now, list };
+  byRegion.set(region, entry);
+  // A failed listing is not shared: the next lookup asks again.
+  list.catch(() => {
+    if (byRegion.get(region) === entry) byRegion.delete(region);
+  });
+  return list;
+}
+
+/**
  * The instances in the region, in any of `zones` (every zone a candidate of the resource buys
  * in: a fallback may have moved it), whose Remark carries `marker`, that these inputs may adopt.
  */
 export async function marked(client: CompShareClient, region: string, zones: readonly string[], marker: string, inputs: Record<string, unknown>): Promise<ApiInstance[]> {
-  return (await client.describeAll({ Region: region })).filter(
+  return (await regionListing(client, region, marker)).filter(
     (i) => markerInRemark(i.Remark) === marker && (!i.Zone || zones.includes(i.Zone)) && !LEAVING.test(i.State ?? "") && mayAdopt(inputs, i.UHostId),
   );
 }

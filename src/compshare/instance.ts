@@ -19,7 +19,7 @@ import { type ApiInstance, type CompShareInstanceInputs, type CreateParams, inst
 import { quotePrice } from "./price";
 import { type CompShareImageKind, listImages } from "./images";
 import { interruptNotice, mayAdopt, rememberRecorded, remarkTag, stripRemarkTag } from "../core/identity";
-import { leftBehind } from "./adopt";
+import { leftBehind, noteCreateSent } from "./adopt";
 import { assertEngineAlive, watchEngine } from "../core/engine";
 
 type Props = Record<string, unknown>;
@@ -630,6 +630,7 @@ export const compShareInstance = {
           buy: async (c) => {
             trying = parse(c.inputs);
             await assertEngineAlive("the instance create");
+            if (args.marker) noteCreateSent(args.marker);
             return createExactlyOnce(s.client, toCreateParams(trying, name, marker), marker, (x) => mayAdopt(inputs, x));
           },
           describe: (c) => describeShape(parse(c.inputs)),

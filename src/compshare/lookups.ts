@@ -9,7 +9,7 @@ import { GpuCloudError, ValidationError } from "../core/errors";
 import { lookupSettings, outputOf } from "../core/lookup";
 import { CompShareClient } from "./client";
 import { compShareClientOptions } from "./context";
-import { type PriceQuote, quotePrice } from "./price";
+import { type PriceQuote, type PriceShape, quotePrice } from "./price";
 import { type CompShareImageKind, listImages } from "./images";
 import type { ApiImage, AvailableType } from "./schemas";
 
@@ -236,19 +236,13 @@ export async function getCompShareInstanceTypes(args: GetCompShareInstanceTypesA
 
 // ---- price ----------------------------------------------------------------------------------
 
-export interface GetCompSharePriceArgs {
-  region: string;
-  zone: string;
-  gpuType: string;
-  gpu: number;
-  cpu: number;
-  /** MB, as the resource's `memory` input. */
-  memory: number;
-  /** `Month`, `Day`, `Dynamic`, `Postpay`, `Spot` (or `Year`, which the quote also takes). */
+/**
+ * The shape to price, spelt as the resource's inputs (`memory` in MB; `disks` as the `disks`
+ * input; a paid `compShareImageId` adds its price per GPU-hour). `chargeType` is required
+ * here: `Month`, `Day`, `Dynamic`, `Postpay`, `Spot`, or `Year`, which the quote also takes.
+ */
+export interface GetCompSharePriceArgs extends PriceShape {
   chargeType: string;
-  disks?: Array<{ isBoot: boolean; type: string; size: number }>;
-  /** A paid image adds its price per GPU-hour. */
-  compShareImageId?: string;
 }
 
 export type GetCompSharePriceResult = GetCompSharePriceArgs & PriceQuote;

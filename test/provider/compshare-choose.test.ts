@@ -7,7 +7,7 @@ import { CompShareClient } from "../../src/compshare/client";
 import { compShareInstance } from "../../src/compshare/instance";
 import { CapacityError, CostGuardError, NotFoundError, ValidationError } from "../../src/core/errors";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
-import { COMPSHARE_INSTANCE, fakeConfig, PROVIDER_TEXT } from "../support/fixtures";
+import { COMPSHARE_CREATE_PARAMS, COMPSHARE_INSTANCE, fakeConfig, PROVIDER_TEXT } from "../support/fixtures";
 
 let emu: Emulator;
 let direct: CompShareClient;
@@ -245,16 +245,9 @@ describe("autoStop after the stop fired", () => {
 describe("adoptId", () => {
   async function existing(over: Record<string, unknown> = {}): Promise<string> {
     const [id] = await direct.createInstance({
+      ...COMPSHARE_CREATE_PARAMS,
       Region: "cn-sh2",
       Zone: "cn-sh2-03",
-      GpuType: "4090",
-      GPU: 1,
-      CPU: 16,
-      Memory: 65536,
-      CompShareImageId: "compshareImage-165jmhx19ik7",
-      MachineType: "G",
-      Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 200 }],
-      ChargeType: "Dynamic",
       Name: "made-by-hand",
       ...over,
     });
@@ -348,16 +341,10 @@ describe("after a killed run", () => {
   it("finds the instance in a fallback's zone by its marker and infers the candidate", async () => {
     const marker = "0123456789abcdef";
     const [id] = await direct.createInstance({
+      ...COMPSHARE_CREATE_PARAMS,
       Region: "cn-sh2",
       Zone: "cn-sh2-03",
       GpuType: "5090",
-      GPU: 1,
-      CPU: 16,
-      Memory: 65536,
-      CompShareImageId: "compshareImage-165jmhx19ik7",
-      MachineType: "G",
-      Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 200 }],
-      ChargeType: "Dynamic",
       Name: "killed-1",
       Remark: `[pulumi-gpu-cloud ${marker}]`,
     });

@@ -12,6 +12,7 @@ import { AuthenticationError, CapacityError, CredentialsError, NotFoundError, Qu
 import { PartialFailureError } from "../../src/core/provider";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
 import { captureStderr, COMPSHARE_INSTANCE, fakeConfig, isPlainJson, PROVIDER_TEXT } from "../support/fixtures";
+import { identityOf } from "../../src/core/identity";
 
 let emu: Emulator;
 let direct: CompShareClient;
@@ -338,6 +339,28 @@ describe("CompShareInstance shares one Describe per tick", () => {
     expect(carried.filter((n) => n > 0).reduce((a, b) => a + b, 0) / carried.filter((n) => n > 0).length).toBeGreaterThan(1.5);
     await Promise.all(made.map((m) => compShareInstance.delete(m.id, m.outs)));
     for (const m of made) expect(emu.compshare.get(m.id)).toBeUndefined();
+  });
+});
+
+describe("CompShareInstance looks for a killed run's instance once per fleet", () => {
+  it("ten creates arriving together share one listing of the region, and each still finds only its own", async () => {
+    const marked = (name: string) => ({
+      ...base,
+      identity: identityOf({ organization: "o", project: "p", stack: "fleet", type: "pulumi-nodejs:dynamic/compshare:Instance", name, parents: [] }),
+    });
+    // one resource of the fleet was bought by a killed run: its instance carries its marker
+    const survivor = await up(marked("fleet0"), "fleet0");
+    const listings = () => emu.compshare.describeCalls.filter((ids) => ids.length === 0).length;
+    const before = listings();
+    const created = emu.compshare.createdCount;
+    const fleet = await Promise.all(Array.from({ length: 10 }, (_, i) => up(marked(`fleet${i}`), `fleet${i}`)));
+    // one listing (a single page) served all ten lookups, where each used to list the region itself
+    expect(listings() - before).toBe(1);
+    // fleet0 adopted the instance its marker names; the nine others were bought
+    expect(fleet[0].id).toBe(survivor.id);
+    expect(emu.compshare.createdCount - created).toBe(9);
+    await Promise.all(fleet.map((m) => compShareInstance.delete(m.id, m.outs)));
+    for (const m of fleet) expect(emu.compshare.get(m.id)).toBeUndefined();
   });
 });
 

@@ -66,3 +66,17 @@ export const COMPSHARE_INSTANCE = Object.freeze({
   disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
   chargeType: "Dynamic",
 });
+
+/** The same instance as CreateCompShareInstance parameters (the wire's names), for tests that create one directly. */
+export const COMPSHARE_CREATE_PARAMS = Object.freeze({
+  Region: COMPSHARE_INSTANCE.region,
+  Zone: COMPSHARE_INSTANCE.zone,
+  GpuType: COMPSHARE_INSTANCE.gpuType,
+  GPU: COMPSHARE_INSTANCE.gpu,
+  CPU: COMPSHARE_INSTANCE.cpu,
+  Memory: COMPSHARE_INSTANCE.memory,
+  CompShareImageId: COMPSHARE_INSTANCE.compShareImageId,
+  MachineType: "G",
+  Disks: COMPSHARE_INSTANCE.disks.map((d) => ({ IsBoot: d.isBoot, Type: d.type, Size: d.size })),
+  ChargeType: COMPSHARE_INSTANCE.chargeType,
+});

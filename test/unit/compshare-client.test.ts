@@ -19,6 +19,7 @@ import {
   ValidationError,
 } from "../../src/core/errors";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
+import { COMPSHARE_CREATE_PARAMS } from "../support/fixtures";
 
 let emu: Emulator;
 let client: CompShareClient;
@@ -39,18 +40,7 @@ afterAll(async () => {
 afterEach(() => emu.faults.clear());
 
 const where = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
-const createParams = (name: string) => ({
-  ...where,
-  GpuType: "4090",
-  GPU: 1,
-  CPU: 16,
-  Memory: 65536,
-  CompShareImageId: "compshareImage-165jmhx19ik7",
-  MachineType: "G",
-  Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 200 }],
-  ChargeType: "Dynamic",
-  Name: name,
-});
+const createParams = (name: string) => ({ ...COMPSHARE_CREATE_PARAMS, ...where, Name: name });
 
 const actionCount = (action: string) => emu.requests.filter((r) => r.action === action).length;
 

@@ -13,6 +13,7 @@ import {
 } from "../../src/compshare/lookups";
 import { CredentialsError, ValidationError } from "../../src/core/errors";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
+import { COMPSHARE_INSTANCE } from "../support/fixtures";
 
 let emu: Emulator;
 const saved = { ...process.env };
@@ -144,16 +145,7 @@ describe("getCompSharePrice", () => {
   it("the hourly price as the resource's pricePerHour computes it, with the period and list prices", async () => {
     const dynamic = await getCompSharePrice({ region: "cn-wlcb", zone: "cn-wlcb-01", gpuType: "4090", gpu: 1, cpu: 16, memory: 65536, chargeType: "Dynamic" });
     expect(dynamic).toMatchObject({ pricePerHour: 2.05, chargeType: "Dynamic", periodPrice: 2.05, periodHours: 1, imagePerGpuHour: 0, gpuType: "4090" });
-    const month = await getCompSharePrice({
-      region: "cn-wlcb",
-      zone: "cn-wlcb-01",
-      gpuType: "4090",
-      gpu: 1,
-      cpu: 16,
-      memory: 65536,
-      chargeType: "Month",
-      disks: [{ isBoot: true, type: "CLOUD_SSD", size: 200 }],
-    });
+    const month = await getCompSharePrice({ ...COMPSHARE_INSTANCE, chargeType: "Month" });
     expect(month.periodHours).toBe(720);
     expect(month.pricePerHour).toBeCloseTo((2.05 * 720 * 0.8) / 720, 3);
     expect(month.originalPrice).toBeCloseTo(2.05 * 720, 1);
