@@ -80,3 +80,13 @@ export const COMPSHARE_CREATE_PARAMS = Object.freeze({
   Disks: COMPSHARE_INSTANCE.disks.map((d) => ({ IsBoot: d.isBoot, Type: d.type, Size: d.size })),
   ChargeType: COMPSHARE_INSTANCE.chargeType,
 });
+
+/** One request to the emulator's PPIO API with its key; the answer's status and JSON body. */
+export async function ppioCall(emu: { url: string; apiKey: string }, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(emu.url + path, {
+    method,
+    headers: { authorization: `Bearer ${emu.apiKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}

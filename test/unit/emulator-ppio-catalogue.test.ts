@@ -2,6 +2,7 @@
 // and creates refused for sold-out or unknown products.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/server";
+import { ppioCall } from "../support/fixtures";
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -11,14 +12,7 @@ afterAll(async () => {
   await emu?.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(emu.url + path, {
-    method,
-    headers: { authorization: `Bearer ${emu.apiKey}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => ppioCall(emu, method, path, body);
 
 const instance = (productId: string, gpuNum = 1) => ({
   name: `cat-${Math.random()}`,

@@ -13,6 +13,7 @@ import { toOutputs as endpointOutputs } from "../../src/ppio/endpoint";
 import { toOutputs as instanceOutputs } from "../../src/ppio/instance";
 import { toPpioProduct } from "../../src/ppio/products";
 import { type ApiProduct, apiInstanceSchema, listSchema } from "../../src/ppio/schemas";
+import { ppioCall } from "../support/fixtures";
 
 const toProducts = (ps: ApiProduct[]) => ps.map(toPpioProduct);
 
@@ -28,14 +29,7 @@ afterAll(async () => {
   await emu?.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(emu.url + path, {
-    method,
-    headers: { authorization: `Bearer ${emu.apiKey}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => ppioCall(emu, method, path, body);
 
 async function until(path: string, status: string) {
   for (let i = 0; i < 200; i++) {
