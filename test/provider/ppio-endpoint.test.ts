@@ -59,9 +59,24 @@ async function change(id: string, olds: Props, oldInputs: Props, news: Props) {
 
 const puts = () => emu.requests.filter((r) => r.route === "PUT /gpus/v2/endpoints/{id}").length;
 
+/** Resolves once a read of the endpoints (list or Get) was answered after the latest request to `route`. */
+async function polledAfter(route: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const sent = emu.requests.map((r) => r.route).lastIndexOf(route);
+    if (sent >= 0 && emu.requests.slice(sent + 1).some((r) => r.method === "GET" && r.path.startsWith("/gpus/v2/endpoints") && r.status === 200)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the provider never read the endpoint after ${route}`);
+}
+
 describe("PpioEndpoint lifecycle", () => {
   it("creates, updates in place, refreshes and deletes", async () => {
-    const { text, result } = await captureStderr(() => up({ ...base, envs: { MODEL: "qwen" }, ports: [8000] }));
+    // held at "creating" until the provider has polled it once, so the line below never depends on timing
+    emu.ppio.holdNewEndpoints(true);
+    const creating = captureStderr(() => up({ ...base, envs: { MODEL: "qwen" }, ports: [8000] }));
+    await polledAfter("POST /gpus/v2/endpoints");
+    emu.ppio.release();
+    const { text, result } = await creating;
     const { id, outs, inputs } = result!;
     expect(id).toMatch(/^[A-Za-z0-9]{12}$/);
     expect(outs).toMatchObject({
@@ -85,7 +100,12 @@ describe("PpioEndpoint lifecycle", () => {
     // image, scaling and env change: one PUT with the whole spec, same id
     const before = puts();
     const next = { ...base, image: "vllm/vllm-openai:v0.7.0", workerConfig: { minReplicas: 2, maxReplicas: 4 }, envs: { MODEL: "llama" }, ports: [8000] };
-    const updated = await captureStderr(() => change(id, outs, inputs, next));
+    // held at "updating" until the provider has polled it once
+    emu.ppio.holdEndpoint(id);
+    const updating = captureStderr(() => change(id, outs, inputs, next));
+    await polledAfter("PUT /gpus/v2/endpoints/{id}");
+    emu.ppio.release();
+    const updated = await updating;
     const { diff, outs: after, inputs: afterInputs } = updated.result!;
     expect(diff).toEqual({ changes: true, replaces: [] });
     expect(after).toMatchObject({ endpointId: id, status: "running", image: "vllm/vllm-openai:v0.7.0", workers: { ready: 2, total: 2 } });

@@ -58,12 +58,26 @@ async function change(id: string, olds: Record<string, unknown>, oldInputs: Reco
   return { diff, inputs: checked.inputs, outs: updated?.outs };
 }
 
+/** Resolves once a read of the instances (list or Get) was answered while the newest instance sat held at "pulling". */
+async function readWhilePulling(): Promise<void> {
+  let mark = -1;
+  for (let i = 0; i < 1000; i++) {
+    if (mark < 0 && emu.ppio.instances().at(-1)?.status.status === "pulling") mark = emu.requests.length;
+    if (mark >= 0 && emu.requests.slice(mark).some((r) => r.method === "GET" && r.path.startsWith("/gpus/v2/instance") && r.status === 200)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the provider never read the instance while it was pulling");
+}
+
 describe("PpioInstance lifecycle", () => {
   it("creates, updates in place, stops, refreshes and deletes", async () => {
     useEmulator();
-    const { text, result } = await captureStderr(() =>
-      up({ ...base, envs: { MODE: "train" }, ports: [{ port: 8888, protocol: "http" }] }),
-    );
+    // held at "pulling" until the provider has read it once, so the progress line below never depends on timing
+    emu.ppio.holdNewInstances(true);
+    const creating = captureStderr(() => up({ ...base, envs: { MODE: "train" }, ports: [{ port: 8888, protocol: "http" }] }));
+    await readWhilePulling();
+    emu.ppio.release();
+    const { text, result } = await creating;
     const { id, outs, inputs } = result!;
     expect(id).toMatch(/^[0-9a-f]{16}$/);
     expect(outs).toMatchObject({
