@@ -601,6 +601,9 @@ export const compShareInstance = {
       return { id: args.adoptId, outs };
     }
     const candidates = candidatesOf(inputs);
+    // Each candidate's inputs, parsed once for its price, capacity check, create and messages.
+    const parsed = new Map(candidates.map((c) => [c, parse(c.inputs)]));
+    const argsOf = (c: Candidate) => parsed.get(c)!;
     const zones = [...new Set(candidates.map((c) => String(c.inputs.zone)))];
     const left = args.marker ? await leftBehind(s.client, { region: args.region, zones, name }, args.marker, inputs) : undefined;
     let id: string;
@@ -620,20 +623,20 @@ export const compShareInstance = {
           maxPricePerHour: args.maxPricePerHour,
           // The quote of the bought candidate is its pricePerHour output: no second price call.
           priceOf: async (c) => {
-            const q = await quotePrice(s.client, parse(c.inputs)).catch((e) => {
+            const q = await quotePrice(s.client, argsOf(c)).catch((e) => {
               progress(`${kind} "${name}": no price for ${c.label} (${reasonOf(e)})`);
               return undefined;
             });
             return q?.pricePerHour;
           },
-          precheck: args.checkCapacity === false ? undefined : (c) => checkCapacity(s.client, (trying = parse(c.inputs))),
+          precheck: args.checkCapacity === false ? undefined : (c) => checkCapacity(s.client, (trying = argsOf(c))),
           buy: async (c) => {
-            trying = parse(c.inputs);
+            trying = argsOf(c);
             await assertEngineAlive("the instance create");
             if (args.marker) noteCreateSent(args.marker);
             return createExactlyOnce(s.client, toCreateParams(trying, name, marker), marker, (x) => mayAdopt(inputs, x));
           },
-          describe: (c) => describeShape(parse(c.inputs)),
+          describe: (c) => describeShape(argsOf(c)),
           log: progress,
         });
         id = bought.result;
@@ -645,7 +648,7 @@ export const compShareInstance = {
       }
       progress(`${kind} ${id} created ("${name}")`);
     }
-    const bought = parse(chosen.inputs);
+    const bought = argsOf(chosen);
     const declared = { ...inputs, ...chosenOutputs(chosen, FIELDS) };
     s.track(id, args.region);
     interruptNotice(progress);

@@ -6,7 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { GpuCloudError, ValidationError } from "../core/errors";
-import { lookupSettings, outputOf } from "../core/lookup";
+import { lookupSettings, outputOf, withClosed } from "../core/lookup";
 import { CompShareClient } from "./client";
 import { compShareClientOptions } from "./context";
 import { type PriceQuote, type PriceShape, quotePrice } from "./price";
@@ -15,15 +15,9 @@ import type { ApiImage, AvailableType } from "./schemas";
 
 export type { CompShareImageKind };
 
-/** A fresh client from the look-up settings, closed when `run` settles. */
-async function withClient<T>(run: (client: CompShareClient) => Promise<T>): Promise<T> {
-  const client = new CompShareClient(compShareClientOptions(lookupSettings()));
-  try {
-    return await run(client);
-  } finally {
-    await client.close();
-  }
-}
+/** A fresh client from the look-up settings, closed when `run` settles; a missing key rejects, like any failure. */
+const withClient = async <T>(run: (client: CompShareClient) => Promise<T>): Promise<T> =>
+  withClosed(new CompShareClient(compShareClientOptions(lookupSettings())), run);
 
 const argError = (fn: string, message: string, hint: string) => new ValidationError(`${fn}: ${message}`, { cloud: "compshare", operation: fn, hint });
 

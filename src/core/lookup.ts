@@ -32,3 +32,15 @@ export function lookupSettings(): Settings {
 export function outputOf<A, R>(get: (args: A) => Promise<R>): (args: pulumi.Input<A>) => pulumi.Output<R> {
   return (args) => pulumi.output(args).apply((a) => get(a as unknown as A));
 }
+
+/**
+ * Runs a look-up on a client made for it and closes the client when the look-up settles, so
+ * no idle connection keeps the program alive.
+ */
+export async function withClosed<C extends { close(): Promise<void> }, T>(client: C, use: (client: C) => Promise<T>): Promise<T> {
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}

@@ -5,7 +5,7 @@
  * close their client when done, so no idle connection keeps the program alive.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { lookupSettings, outputOf } from "../core/lookup";
+import { lookupSettings, outputOf, withClosed } from "../core/lookup";
 import { PpioClient } from "./client";
 import { ppioCredentials } from "./context";
 import { type PpioProduct, toPpioProduct } from "./products";
@@ -46,14 +46,8 @@ export interface PpioRegion {
   instanceVpcNetwork?: boolean;
 }
 
-async function withClient<T>(use: (client: PpioClient) => Promise<T>): Promise<T> {
-  const client = new PpioClient(ppioCredentials(lookupSettings()));
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
+/** A fresh client from the look-up settings, closed when `use` settles; a missing key rejects, like any failure. */
+const withClient = async <T>(use: (client: PpioClient) => Promise<T>): Promise<T> => withClosed(new PpioClient(ppioCredentials(lookupSettings())), use);
 
 const matchesGpu = (p: PpioProduct, gpu: string) => {
   const want = gpu.toLowerCase();
